@@ -1,0 +1,42 @@
+import type { Group } from './schemas.js';
+
+/** Sinch answered with an error status. `code` and `text` are Sinch's own, when its body had them. */
+export class SinchApiError extends Error {
+  override readonly name = 'SinchApiError';
+  constructor(
+    readonly operation: string,
+    readonly status: number,
+    readonly code: string | undefined,
+    readonly text: string | undefined,
+  ) {
+    super(`Sinch answered ${operation} with HTTP ${status}${code ? ` ${code}` : ''}${text ? `: ${text}` : ''}`);
+  }
+}
+
+/** Sinch could not be reached, or its answer could not be read. Never carries request headers. */
+export class SinchTransportError extends Error {
+  override readonly name = 'SinchTransportError';
+  constructor(
+    readonly operation: string,
+    message: string,
+  ) {
+    super(`${operation} failed: ${message}`);
+  }
+}
+
+/**
+ * A change that needed several requests stopped part-way. The requests before `failedRequest` were
+ * applied; `group` is the group as Sinch last returned it, so the caller knows what exists now.
+ */
+export class PartialChangeError extends Error {
+  override readonly name = 'PartialChangeError';
+  constructor(
+    readonly operation: string,
+    readonly completedRequests: number,
+    readonly totalRequests: number,
+    readonly group: Group,
+    override readonly cause: SinchApiError | SinchTransportError,
+  ) {
+    super(`${operation} stopped after ${completedRequests} of ${totalRequests} requests: ${cause.message}`);
+  }
+}
