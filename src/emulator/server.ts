@@ -1,0 +1,263 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { EmulatorError, GroupStore, invalidFormat } from './store.js';
+
+export interface EmulatorOptions {
+  /** Default "127.0.0.1". */
+  host?: string;
+  /** Default 0: an ephemeral port. */
+  port?: number;
+  /** Default: 32 random lowercase hex characters. */
+  servicePlanId?: string;
+  /** Default: 32 random lowercase hex characters. */
+  apiToken?: string;
+}
+
+export interface RecordedRequest {
+  method: string;
+  /** Without the query string. */
+  path: string;
+  query: Record<string, string>;
+  /** Lower-cased names; repeated headers joined with ", ". */
+  headers: Record<string, string>;
+  /** Parsed JSON, or undefined when there was no body or it was not JSON. */
+  body: unknown;
+  /** Empty when there was no body, or it was over the size cap. */
+  rawBody: string;
+}
+
+export interface Emulator {
+  /** Origin, e.g. "http://127.0.0.1:43123": a client's base URL. */
+  readonly url: string;
+  readonly servicePlanId: string;
+  readonly apiToken: string;
+  /** Every request received, refused ones included, in order. */
+  readonly requests: RecordedRequest[];
+  readonly store: GroupStore;
+  /** Stops the server, dropping keep-alive connections so it does not linger. */
+  close(): Promise<void>;
+}
+
+// 10,000 numbers are about 200 KB; this leaves ample room while bounding memory.
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+interface Call {
+  groupId: string;
+  query: URLSearchParams;
+  body: unknown;
+}
+
+type Handler = (store: GroupStore, call: Call) => Reply;
+
+const PLAN = '/xms/v1/([^/]+)/groups';
+const GROUP_ID = '([A-Za-z0-9]{1,64})';
+
+const ROUTES: { pattern: RegExp; methods: Record<string, Handler> }[] = [
+  {
+    pattern: new RegExp(`^${PLAN}$`),
+    methods: {
+      GET: (store, { query }) => ({
+        status: 200,
+        body: store.list(pagingParameter(query, 'page'), pagingParameter(query, 'page_size')),
+      }),
+      POST: (store, { body }) => ({ status: 201, body: store.create(body) }),
+    },
+  },
+  {
+    pattern: new RegExp(`^${PLAN}/${GROUP_ID}$`),
+    methods: {
+      GET: (store, { groupId }) => ({ status: 200, body: store.get(groupId) }),
+      POST: (store, { groupId, body }) => ({ status: 200, body: store.update(groupId, body) }),
+      PUT: (store, { groupId, body }) => ({ status: 200, body: store.replace(groupId, body) }),
+      DELETE: (store, { groupId }) => {
+        store.delete(groupId);
+        return { status: 200 };
+      },
+    },
+  },
+  {
+    pattern: new RegExp(`^${PLAN}/${GROUP_ID}/members$`),
+    methods: {
+      GET: (store, { groupId }) => ({ status: 200, body: store.members(groupId) }),
+    },
+  },
+];
+
+function pagingParameter(query: URLSearchParams, name: string): number | undefined {
+  const raw = query.get(name);
+  if (raw === null) return undefined;
+  if (!/^\d+$/.test(raw)) throw invalidFormat(name, `value '${raw}' is not a non-negative integer`);
+  return Number(raw);
+}
+
+function randomHex(): string {
+  return randomBytes(16).toString('hex');
+}
+
+// Hashing first gives timingSafeEqual equal-length inputs, so not even the token's length leaks.
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+function bearerToken(header: string | undefined): string | undefined {
+  return /^Bearer +(\S+) *$/i.exec(header ?? '')?.[1];
+}
+
+function isJsonContentType(header: string | undefined): boolean {
+  return header?.split(';')[0]?.trim().toLowerCase() === 'application/json';
+}
+
+function flattenHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(headers).flatMap(([name, value]) =>
+      value === undefined ? [] : [[name, Array.isArray(value) ? value.join(', ') : value]],
+    ),
+  );
+}
+
+type ParsedBody = { value: unknown } | { error: string };
+
+function parseJson(raw: string): ParsedBody {
+  try {
+    return { value: JSON.parse(raw) };
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** Reads the whole body; past the cap it keeps draining (so the client still gets its answer) but stops keeping. */
+async function readBody(req: IncomingMessage): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    else chunks.length = 0;
+  }
+  return size <= MAX_BODY_BYTES ? Buffer.concat(chunks).toString('utf8') : undefined;
+}
+
+function refusal(status: number, code: string, text: string, headers?: Record<string, string>): Reply {
+  return { status, body: { code, text }, headers };
+}
+
+function findRoute(path: string) {
+  for (const { pattern, methods } of ROUTES) {
+    const match = pattern.exec(path);
+    if (match) return { planId: match[1], groupId: match[2] ?? '', methods };
+  }
+  return undefined;
+}
+
+function send(res: ServerResponse, { status, body, headers }: Reply): void {
+  // Sinch documents no body for 404, and none for a successful delete.
+  const json = body === undefined || status === 404 ? '' : JSON.stringify(body);
+  res.writeHead(status, {
+    ...(json && { 'content-type': 'application/json' }),
+    'content-length': String(Buffer.byteLength(json)),
+    ...headers,
+  });
+  res.end(json);
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const host = options.host ?? '127.0.0.1';
+  const servicePlanId = options.servicePlanId ?? randomHex();
+  const apiToken = options.apiToken ?? randomHex();
+  const store = new GroupStore();
+  const requests: RecordedRequest[] = [];
+
+  // The checks run in the order a gateway would: route, credentials, method, then the body.
+  function answer(req: IncomingMessage, url: URL, parsed: ParsedBody | undefined): Reply {
+    const route = findRoute(url.pathname);
+    if (!route) return { status: 404 };
+
+    const token = bearerToken(req.headers.authorization);
+    if (token === undefined || !sameSecret(token, apiToken) || route.planId !== servicePlanId) {
+      return refusal(401, 'unauthorized', 'Invalid or missing credentials.', { 'www-authenticate': 'Bearer' });
+    }
+
+    const method = req.method ?? 'GET';
+    const handler = route.methods[method];
+    if (!handler) {
+      return refusal(405, 'method_not_allowed', `Method ${method} is not allowed here.`, {
+        allow: Object.keys(route.methods).join(', '),
+      });
+    }
+
+    let body: unknown;
+    if (method === 'POST' || method === 'PUT') {
+      if (!isJsonContentType(req.headers['content-type'])) {
+        return refusal(415, 'unsupported_media_type', "The request body must be sent as 'application/json'.");
+      }
+      if (parsed === undefined) {
+        return refusal(413, 'request_too_large', `The request body exceeds ${MAX_BODY_BYTES} bytes.`);
+      }
+      if ('error' in parsed) {
+        return refusal(400, 'syntax_invalid_json', `The request body is not valid JSON: ${parsed.error}`);
+      }
+      body = parsed.value;
+    }
+
+    try {
+      return handler(store, { groupId: route.groupId, query: url.searchParams, body });
+    } catch (error) {
+      if (!(error instanceof EmulatorError)) throw error;
+      return refusal(error.status, error.code, error.text);
+    }
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://emulator');
+    const rawBody = await readBody(req);
+    const parsed = rawBody === undefined ? undefined : parseJson(rawBody);
+    requests.push({
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: flattenHeaders(req.headers),
+      body: parsed && 'value' in parsed ? parsed.value : undefined,
+      rawBody: rawBody ?? '',
+    });
+    send(res, answer(req, url, parsed));
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (res.headersSent) return res.destroy();
+      send(res, refusal(500, 'internal_error', String(error)));
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const origin = host.includes(':') ? `[${host}]` : host;
+
+  return {
+    url: `http://${origin}:${port}`,
+    servicePlanId,
+    apiToken,
+    requests,
+    store,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        // Keep-alive sockets would otherwise hold close() open until they time out.
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,638 @@
+import { request } from 'undici';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { seedExampleGroups } from '../src/emulator/seed.js';
+import { startEmulator, type Emulator } from '../src/emulator/server.js';
+import type { Group, GroupPage } from '../src/emulator/store.js';
+
+let emulator: Emulator;
+
+beforeEach(async () => {
+  emulator = await startEmulator();
+});
+
+afterEach(async () => {
+  await emulator.close();
+});
+
+interface CallOptions {
+  body?: unknown;
+  rawBody?: string;
+  headers?: Record<string, string>;
+  query?: Record<string, string>;
+}
+
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
+
+/** One request to the groups API, authenticated; `body` goes as JSON, `rawBody` as given, with only the headers given. */
+async function call(method: Method, path = '', options: CallOptions = {}) {
+  const rawBody = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+  const query = options.query ? `?${new URLSearchParams(options.query)}` : '';
+  const res = await request(`${emulator.url}/xms/v1/${emulator.servicePlanId}/groups${path}${query}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${emulator.apiToken}`,
+      ...(options.body !== undefined && { 'content-type': 'application/json' }),
+      ...options.headers,
+    },
+    body: rawBody,
+  });
+  const text = await res.body.text();
+  return { status: res.statusCode, headers: res.headers, text, json: text ? (JSON.parse(text) as unknown) : undefined };
+}
+
+async function createGroup(body: unknown): Promise<Group> {
+  const res = await call('POST', '', { body });
+  expect(res.status).toBe(201);
+  return res.json as Group;
+}
+
+async function membersOf(id: string): Promise<unknown> {
+  const res = await call('GET', `/${id}/members`);
+  expect(res.status).toBe(200);
+  return res.json;
+}
+
+function invalidNumber(field: string, value: string) {
+  return {
+    code: 'syntax_invalid_parameter_format',
+    text: `The format of parameter '${field}' is invalid; value '${value}' is not a valid MSISDN or group ID.`,
+  };
+}
+
+const UNKNOWN_GROUP = {
+  code: 'unknown_group',
+  text: 'One or more groups referenced in your request could not be found',
+};
+
+/** Distinct valid numbers: +1 415 followed by seven digits. */
+function numbers(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `+1415${String(i).padStart(7, '0')}`);
+}
+
+const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const MISSING_ID = '01W4FFL35P4NC4K35SMSGROUP1';
+
+describe('create', () => {
+  it('returns 201 with the group, its size, timestamps and no members field', async () => {
+    const res = await call('POST', '', { body: { name: 'VIP customers', members: ['+14155550123', '+447700900123'] } });
+
+    expect(res.status).toBe(201);
+    expect(res.headers['content-type']).toBe('application/json');
+    const group = res.json as Group;
+    expect(group).toEqual({
+      id: expect.stringMatching(ULID),
+      name: 'VIP customers',
+      size: 2,
+      created_at: expect.stringMatching(ISO_MS),
+      modified_at: group.created_at,
+    });
+  });
+
+  it('accepts an empty body and leaves the name out', async () => {
+    const group = await createGroup({});
+    expect(Object.keys(group).sort()).toEqual(['created_at', 'id', 'modified_at', 'size']);
+    expect(group.size).toBe(0);
+  });
+
+  it('gives each group a new, time-ordered ID', async () => {
+    const first = await createGroup({});
+    const second = await createGroup({});
+    expect(second.id).not.toBe(first.id);
+    expect(second.id.slice(0, 10) >= first.id.slice(0, 10)).toBe(true);
+  });
+
+  it('stores auto_update and existing child_groups and returns them', async () => {
+    const child = await createGroup({ name: 'Child' });
+    const autoUpdate = { to: '+15551231234', add: { first_word: 'JOIN' }, remove: { first_word: 'Sinch', second_word: 'STOP' } };
+
+    const group = await createGroup({ name: 'Parent', child_groups: [child.id], auto_update: autoUpdate });
+
+    expect(group.child_groups).toEqual([child.id]);
+    expect(group.auto_update).toEqual(autoUpdate);
+    expect(group.size).toBe(0); // child members are not merged in
+  });
+
+  it('ignores unknown top-level fields', async () => {
+    const group = await createGroup({ name: 'Plain', colour: 'blue' });
+    expect(group).not.toHaveProperty('colour');
+  });
+});
+
+describe('get', () => {
+  it('returns the group as created', async () => {
+    const created = await createGroup({ name: 'Newsletter', members: ['+46701740605'] });
+    const res = await call('GET', `/${created.id}`);
+    expect(res.status).toBe(200);
+    expect(res.json).toEqual(created);
+  });
+
+  it('answers 404 with an empty body for an unknown group', async () => {
+    const res = await call('GET', `/${MISSING_ID}`);
+    expect(res.status).toBe(404);
+    expect(res.text).toBe('');
+  });
+});
+
+describe('members', () => {
+  it('returns a bare array of numbers without "+", whatever format they came in', async () => {
+    const group = await createGroup({
+      members: ['+14155550123', '00447700900123', '+46 (70) 174-06-05', '16051234567'],
+    });
+    expect(await membersOf(group.id)).toEqual(['14155550123', '447700900123', '46701740605', '16051234567']);
+  });
+
+  it('accepts the numbers from Sinch documentation', async () => {
+    const documented = ['+14058961234', '+447911123456', '+55987654321', '+4612345678', '+15551235555', '16051234567'];
+    const group = await createGroup({ members: documented });
+    expect(group.size).toBe(6);
+  });
+});
+
+describe('list', () => {
+  it('lists one page: 2 groups with page_size=2, newest first', async () => {
+    const older = await createGroup({ name: 'Older' });
+    const newer = await createGroup({ name: 'Newer' });
+
+    const res = await call('GET', '', { query: { page: '0', page_size: '2' } });
+
+    expect(res.status).toBe(200);
+    expect(res.json).toEqual({ page: 0, page_size: 2, count: 2, groups: [newer, older] });
+  });
+
+  it('lists all: 3 groups across 2 pages', async () => {
+    const [a, b, c] = [await createGroup({ name: 'A' }), await createGroup({ name: 'B' }), await createGroup({ name: 'C' })];
+
+    const first = await call('GET', '', { query: { page: '0', page_size: '2' } });
+    const second = await call('GET', '', { query: { page: '1', page_size: '2' } });
+
+    expect(first.json).toEqual({ page: 0, page_size: 2, count: 3, groups: [c, b] });
+    expect(second.json).toEqual({ page: 1, page_size: 1, count: 3, groups: [a] });
+  });
+
+  it('answers a page past the end with no groups and page_size 0', async () => {
+    await createGroup({});
+    const res = await call('GET', '', { query: { page: '3', page_size: '2' } });
+    expect(res.status).toBe(200);
+    expect(res.json).toEqual({ page: 3, page_size: 0, count: 1, groups: [] });
+  });
+
+  it('defaults to page 0 with 30 groups', async () => {
+    for (let i = 0; i < 31; i++) emulator.store.create({});
+    const page = (await call('GET')).json as GroupPage;
+    expect({ page: page.page, page_size: page.page_size, count: page.count }).toEqual({ page: 0, page_size: 30, count: 31 });
+  });
+
+  it('refuses page_size above 100, and paging values that are not non-negative integers', async () => {
+    expect(await call('GET', '', { query: { page_size: '100' } })).toMatchObject({ status: 200 });
+    expect(await call('GET', '', { query: { page_size: '101' } })).toMatchObject({
+      status: 400,
+      json: { code: 'syntax_constraint_violation', text: "Parameter 'page_size' must be between 1 and 100." },
+    });
+    expect(await call('GET', '', { query: { page: '-1' } })).toMatchObject({
+      status: 400,
+      json: {
+        code: 'syntax_invalid_parameter_format',
+        text: "The format of parameter 'page' is invalid; value '-1' is not a non-negative integer.",
+      },
+    });
+    expect(await call('GET', '', { query: { page_size: 'ten' } })).toMatchObject({
+      status: 400,
+      json: { code: 'syntax_invalid_parameter_format' },
+    });
+  });
+});
+
+describe('update', () => {
+  it('applies additions before removals, so a number on both lists ends up out', async () => {
+    const group = await createGroup({ name: 'Team', members: ['+14155550100', '+14155550101'] });
+
+    const res = await call('POST', `/${group.id}`, {
+      body: { add: ['+14155550102', '+14155550103'], remove: ['+14155550101', '+14155550103'] },
+    });
+
+    expect(res.status).toBe(200);
+    const updated = res.json as Group;
+    expect(updated).toEqual({ ...group, size: 2, modified_at: expect.stringMatching(ISO_MS) });
+    expect(updated.modified_at > group.modified_at).toBe(true);
+    expect(await membersOf(group.id)).toEqual(['14155550100', '14155550102']);
+  });
+
+  it('ignores duplicate adds, in the request and against existing members', async () => {
+    const group = await createGroup({ members: ['+14155550100', '14155550100', '+1 415 555 0100'] });
+    expect(group.size).toBe(1);
+
+    const res = await call('POST', `/${group.id}`, { body: { add: ['+14155550100', '0014155550100'] } });
+
+    expect(res.status).toBe(200);
+    expect((res.json as Group).size).toBe(1);
+  });
+
+  it('accepts removing numbers that are not members', async () => {
+    const group = await createGroup({ members: ['+14155550100'] });
+    const res = await call('POST', `/${group.id}`, { body: { remove: ['+447700900999'] } });
+    expect(res.status).toBe(200);
+    expect(await membersOf(group.id)).toEqual(['14155550100']);
+  });
+
+  it('removes the name on name: null, so the field is absent', async () => {
+    const group = await createGroup({ name: 'Temporary' });
+
+    const res = await call('POST', `/${group.id}`, { body: { name: null } });
+
+    expect(res.status).toBe(200);
+    expect(res.json).not.toHaveProperty('name');
+    expect((await call('GET', `/${group.id}`)).json).not.toHaveProperty('name');
+  });
+
+  it('keeps the name when it is omitted, and renames when it is given', async () => {
+    const group = await createGroup({ name: 'Keep me' });
+
+    expect((await call('POST', `/${group.id}`, { body: { add: ['+14155550100'] } })).json).toMatchObject({ name: 'Keep me' });
+    expect((await call('POST', `/${group.id}`, { body: { name: 'Renamed' } })).json).toMatchObject({ name: 'Renamed' });
+  });
+
+  it('copies members once with add_from_group, and takes them out with remove_from_group', async () => {
+    const target = await createGroup({ members: ['+14155550100', '+14155550101'] });
+    const source = await createGroup({ members: ['+14155550101', '+14155550102'] });
+
+    await call('POST', `/${target.id}`, { body: { add_from_group: source.id } });
+    expect(await membersOf(target.id)).toEqual(['14155550100', '14155550101', '14155550102']);
+
+    // A one-time copy: later changes to the source do not follow.
+    await call('POST', `/${source.id}`, { body: { add: ['+14155550103'] } });
+    expect(await membersOf(target.id)).toEqual(['14155550100', '14155550101', '14155550102']);
+
+    const res = await call('POST', `/${target.id}`, { body: { remove_from_group: source.id } });
+    expect((res.json as Group).size).toBe(1);
+    expect(await membersOf(target.id)).toEqual(['14155550100']);
+    expect(await membersOf(source.id)).toEqual(['14155550101', '14155550102', '14155550103']);
+  });
+
+  it('refuses add_from_group or remove_from_group naming a missing group with 403, changing nothing', async () => {
+    const group = await createGroup({ name: 'Stable', members: ['+14155550100'] });
+
+    for (const field of ['add_from_group', 'remove_from_group']) {
+      const res = await call('POST', `/${group.id}`, {
+        body: { add: ['+14155550101'], name: 'Changed', [field]: MISSING_ID },
+      });
+      expect(res.status).toBe(403);
+      expect(res.json).toEqual(UNKNOWN_GROUP);
+    }
+    expect((await call('GET', `/${group.id}`)).json).toEqual(group);
+    expect(await membersOf(group.id)).toEqual(['14155550100']);
+  });
+
+  it('answers 404 with an empty body for an unknown group', async () => {
+    const res = await call('POST', `/${MISSING_ID}`, { body: { add: ['+14155550100'] } });
+    expect(res.status).toBe(404);
+    expect(res.text).toBe('');
+  });
+});
+
+describe('child_groups', () => {
+  it('refuses a missing group with 403 on create and on replace', async () => {
+    const created = await call('POST', '', { body: { child_groups: [MISSING_ID] } });
+    expect(created.status).toBe(403);
+    expect(created.json).toEqual(UNKNOWN_GROUP);
+
+    const group = await createGroup({ name: 'Parent' });
+    const replaced = await call('PUT', `/${group.id}`, { body: { members: [], child_groups: [MISSING_ID] } });
+    expect(replaced.status).toBe(403);
+    expect(replaced.json).toEqual(UNKNOWN_GROUP);
+    expect((await call('GET', `/${group.id}`)).json).toEqual(group);
+  });
+
+  it('refuses an ID that is not letters and digits', async () => {
+    const res = await call('POST', '', { body: { child_groups: ['not-an-id'] } });
+    expect(res.status).toBe(400);
+    expect(res.json).toEqual(invalidNumber('child_groups[0]', 'not-an-id'));
+  });
+});
+
+describe('replace', () => {
+  it('swaps everything: fields not given are cleared, id and created_at are kept', async () => {
+    const group = await createGroup({
+      name: 'Before',
+      members: ['+14155550100', '+14155550101'],
+      auto_update: { to: '+15551231234', add: { first_word: 'JOIN' } },
+    });
+
+    const res = await call('PUT', `/${group.id}`, { body: { members: ['+447700900123', '+447700900123'] } });
+
+    expect(res.status).toBe(200);
+    const replaced = res.json as Group;
+    expect(replaced).toEqual({
+      id: group.id,
+      size: 1,
+      created_at: group.created_at,
+      modified_at: expect.stringMatching(ISO_MS),
+    });
+    expect(replaced.modified_at > group.modified_at).toBe(true);
+    expect(await membersOf(group.id)).toEqual(['447700900123']);
+  });
+
+  it('sets the name and child groups given', async () => {
+    const child = await createGroup({});
+    const group = await createGroup({ name: 'Before' });
+
+    const res = await call('PUT', `/${group.id}`, { body: { members: [], name: 'After', child_groups: [child.id] } });
+
+    expect(res.json).toMatchObject({ id: group.id, name: 'After', size: 0, child_groups: [child.id] });
+  });
+
+  it('requires members', async () => {
+    const group = await createGroup({ name: 'Kept' });
+    const res = await call('PUT', `/${group.id}`, { body: { name: 'Other' } });
+    expect(res.status).toBe(400);
+    expect(res.json).toEqual({ code: 'syntax_constraint_violation', text: "Parameter 'members' is required." });
+    expect((await call('GET', `/${group.id}`)).json).toEqual(group);
+  });
+
+  it('keeps the group in its place in the list', async () => {
+    const older = await createGroup({ name: 'Older' });
+    const newer = await createGroup({ name: 'Newer' });
+    await call('PUT', `/${older.id}`, { body: { members: [] } });
+    const ids = ((await call('GET')).json as GroupPage).groups.map((group) => group.id);
+    expect(ids).toEqual([newer.id, older.id]);
+  });
+});
+
+describe('delete', () => {
+  it('answers 200 with an empty body, after which the group is gone everywhere', async () => {
+    const group = await createGroup({ name: 'Doomed', members: ['+14155550100'] });
+
+    const res = await call('DELETE', `/${group.id}`);
+    expect(res.status).toBe(200);
+    expect(res.text).toBe('');
+    expect(res.headers['content-type']).toBeUndefined();
+
+    const afterwards = [
+      await call('GET', `/${group.id}`),
+      await call('GET', `/${group.id}/members`),
+      await call('POST', `/${group.id}`, { body: { add: ['+14155550101'] } }),
+      await call('PUT', `/${group.id}`, { body: { members: [] } }),
+      await call('DELETE', `/${group.id}`),
+    ];
+    expect(afterwards.map(({ status, text }) => ({ status, text }))).toEqual(Array(5).fill({ status: 404, text: '' }));
+    expect(((await call('GET')).json as GroupPage).count).toBe(0);
+  });
+});
+
+describe('authentication', () => {
+  const unauthorized = { code: 'unauthorized', text: 'Invalid or missing credentials.' };
+
+  it('answers 401 to a wrong token', async () => {
+    const res = await call('GET', '', { headers: { authorization: `Bearer ${emulator.apiToken}x` } });
+    expect(res.status).toBe(401);
+    expect(res.json).toEqual(unauthorized);
+  });
+
+  it('answers 401 without an Authorization header, and creates nothing', async () => {
+    const res = await request(`${emulator.url}/xms/v1/${emulator.servicePlanId}/groups`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(res.statusCode).toBe(401);
+    expect(await res.body.json()).toEqual(unauthorized);
+    expect(emulator.store.list().count).toBe(0);
+  });
+
+  it('answers 401 when the service plan in the path is not the token’s', async () => {
+    const res = await request(`${emulator.url}/xms/v1/someoneelse/groups`, {
+      headers: { authorization: `Bearer ${emulator.apiToken}` },
+    });
+    expect(res.statusCode).toBe(401);
+    expect(await res.body.json()).toEqual(unauthorized);
+  });
+
+  it('uses the service plan and token it was given', async () => {
+    const custom = await startEmulator({ servicePlanId: 'jd63jf88477ll123ab4567cd89012ef3', apiToken: 'secret' });
+    try {
+      const res = await request(`${custom.url}/xms/v1/jd63jf88477ll123ab4567cd89012ef3/groups`, {
+        headers: { authorization: 'Bearer secret' },
+      });
+      expect(res.statusCode).toBe(200);
+      expect(await res.body.json()).toEqual({ page: 0, page_size: 0, count: 0, groups: [] });
+    } finally {
+      await custom.close();
+    }
+  });
+
+  it('generates a 32-hex-character service plan and token by default', () => {
+    expect(emulator.servicePlanId).toMatch(/^[0-9a-f]{32}$/);
+    expect(emulator.apiToken).toMatch(/^[0-9a-f]{32}$/);
+    expect(emulator.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+});
+
+describe('request format', () => {
+  it('answers 415 to a POST without an application/json content type', async () => {
+    const missing = await call('POST', '', { rawBody: '{}' });
+    expect(emulator.requests[0]?.headers).not.toHaveProperty('content-type');
+    const wrong = await call('POST', '', { headers: { 'content-type': 'text/plain' }, rawBody: '{}' });
+    for (const res of [missing, wrong]) {
+      expect(res.status).toBe(415);
+      expect(res.json).toEqual({
+        code: 'unsupported_media_type',
+        text: "The request body must be sent as 'application/json'.",
+      });
+    }
+    expect(emulator.store.list().count).toBe(0);
+  });
+
+  it('accepts a charset parameter on the content type', async () => {
+    const res = await call('POST', '', { headers: { 'content-type': 'application/json; charset=utf-8' }, rawBody: '{}' });
+    expect(res.status).toBe(201);
+  });
+
+  it('answers 400 syntax_invalid_json to a body that is not JSON, or not an object', async () => {
+    const broken = await call('POST', '', { headers: { 'content-type': 'application/json' }, rawBody: '{"name": ' });
+    expect(broken.status).toBe(400);
+    expect(broken.json).toEqual({
+      code: 'syntax_invalid_json',
+      text: expect.stringMatching(/^The request body is not valid JSON: /),
+    });
+
+    const array = await call('POST', '', { body: [] });
+    expect(array.status).toBe(400);
+    expect(array.json).toEqual({ code: 'syntax_invalid_json', text: 'The request body must be a JSON object.' });
+  });
+
+  it('answers 400 with the field, index and raw value for a bad MSISDN', async () => {
+    const created = await call('POST', '', { body: { members: ['+14155550100', '+1'] } });
+    expect(created.status).toBe(400);
+    expect(created.json).toEqual(invalidNumber('members[1]', '+1'));
+
+    const group = await createGroup({});
+    const added = await call('POST', `/${group.id}`, { body: { add: ['0701740605'] } });
+    expect(added.status).toBe(400);
+    expect(added.json).toEqual(invalidNumber('add[0]', '0701740605'));
+
+    const removed = await call('POST', `/${group.id}`, { body: { remove: ['+1415555010x'] } });
+    expect(removed.status).toBe(400);
+    expect(removed.json).toEqual(invalidNumber('remove[0]', '+1415555010x'));
+
+    const tooLong = await call('PUT', `/${group.id}`, { body: { members: ['+1234567890123456'] } });
+    expect(tooLong.json).toEqual(invalidNumber('members[0]', '+1234567890123456'));
+  });
+
+  it('answers 400 syntax_invalid_parameter_format to fields of the wrong JSON type', async () => {
+    const name = await call('POST', '', { body: { name: 5 } });
+    expect(name.status).toBe(400);
+    expect(name.json).toEqual({
+      code: 'syntax_invalid_parameter_format',
+      text: "The format of parameter 'name' is invalid; expected a string.",
+    });
+
+    const members = await call('POST', '', { body: { members: '+14155550100' } });
+    expect(members.status).toBe(400);
+    expect(members.json).toEqual({
+      code: 'syntax_invalid_parameter_format',
+      text: "The format of parameter 'members' is invalid; expected an array of phone numbers.",
+    });
+  });
+
+  it('validates auto_update', async () => {
+    const missingTo = await call('POST', '', { body: { auto_update: { add: { first_word: 'JOIN' } } } });
+    expect(missingTo.status).toBe(400);
+    expect(missingTo.json).toEqual({ code: 'syntax_constraint_violation', text: "Parameter 'auto_update.to' is required." });
+
+    const twoWords = await call('POST', '', { body: { auto_update: { to: '12345', add: { first_word: 'JOIN US' } } } });
+    expect(twoWords.status).toBe(400);
+    expect(twoWords.json).toEqual({
+      code: 'syntax_invalid_parameter_format',
+      text: "The format of parameter 'auto_update.add.first_word' is invalid; value 'JOIN US' is not a single word.",
+    });
+
+    const longWord = await call('POST', '', {
+      body: { auto_update: { to: '12345', remove: { first_word: 'STOP', second_word: 'A'.repeat(16) } } },
+    });
+    expect(longWord.status).toBe(400);
+    expect(longWord.json).toEqual({
+      code: 'syntax_constraint_violation',
+      text: "Parameter 'auto_update.remove.second_word' must be at most 15 characters long.",
+    });
+  });
+
+  it('answers 413 to a body over 16 MiB', async () => {
+    const res = await call('POST', '', { body: { name: 'x', padding: 'x'.repeat(17 * 1024 * 1024) } });
+    expect(res.status).toBe(413);
+    expect(res.json).toMatchObject({ code: 'request_too_large' });
+  });
+});
+
+describe('routing', () => {
+  it('answers 405 to another method on a known route', async () => {
+    const group = await createGroup({});
+    const res = await call('PATCH', `/${group.id}`, { body: {} });
+    expect(res.status).toBe(405);
+    expect(res.headers.allow).toBe('GET, POST, PUT, DELETE');
+
+    const members = await call('DELETE', `/${group.id}/members`);
+    expect(members.status).toBe(405);
+    expect(members.headers.allow).toBe('GET');
+  });
+
+  it('answers 404 to unknown paths', async () => {
+    for (const path of ['/xms/v1/batches', `/xms/v1/${emulator.servicePlanId}/groups/a-b`, '/']) {
+      const res = await request(`${emulator.url}${path}`, { headers: { authorization: `Bearer ${emulator.apiToken}` } });
+      expect(res.statusCode).toBe(404);
+      expect(await res.body.text()).toBe('');
+    }
+  });
+});
+
+describe('limits', () => {
+  it('allows a name of 20 characters and refuses 21, or an empty one', async () => {
+    expect((await createGroup({ name: 'N'.repeat(20) })).name).toBe('N'.repeat(20));
+    for (const name of ['N'.repeat(21), '']) {
+      const res = await call('POST', '', { body: { name } });
+      expect(res.status).toBe(400);
+      expect(res.json).toEqual({ code: 'syntax_constraint_violation', text: "Parameter 'name' must be 1 to 20 characters long." });
+    }
+  });
+
+  it('allows 10,000 members and refuses 10,001', async () => {
+    expect((await createGroup({ members: numbers(10_000) })).size).toBe(10_000);
+
+    const res = await call('POST', '', { body: { members: numbers(10_001) } });
+    expect(res.status).toBe(400);
+    expect(res.json).toEqual({ code: 'syntax_constraint_violation', text: "Parameter 'members' must have at most 10000 elements." });
+  });
+
+  it('refuses more than 10,000 numbers to add or to remove', async () => {
+    const group = await createGroup({});
+    for (const field of ['add', 'remove']) {
+      const res = await call('POST', `/${group.id}`, { body: { [field]: numbers(10_001) } });
+      expect(res.status).toBe(400);
+      expect(res.json).toEqual({
+        code: 'syntax_constraint_violation',
+        text: `Parameter '${field}' must have at most 10000 elements.`,
+      });
+    }
+    const both = await call('POST', `/${group.id}`, { body: { add: numbers(10_000), remove: numbers(10_000) } });
+    expect(both.status).toBe(200);
+  });
+
+  it('refuses more than 10 child groups', async () => {
+    const children = Array.from({ length: 11 }, () => emulator.store.create({}).id);
+    expect((await createGroup({ child_groups: children.slice(0, 10) })).child_groups).toHaveLength(10);
+
+    const res = await call('POST', '', { body: { child_groups: children } });
+    expect(res.status).toBe(400);
+    expect(res.json).toEqual({ code: 'syntax_constraint_violation', text: "Parameter 'child_groups' must have at most 10 elements." });
+  });
+});
+
+describe('request log', () => {
+  it('records every request in order, refused ones included', async () => {
+    await call('POST', '', { body: { name: 'Logged' }, headers: { 'X-Trace': 'abc' } });
+    await call('GET', '', { query: { page: '1', page_size: '5' }, headers: { authorization: 'Bearer wrong' } });
+
+    const path = `/xms/v1/${emulator.servicePlanId}/groups`;
+    expect(emulator.requests).toEqual([
+      {
+        method: 'POST',
+        path,
+        query: {},
+        headers: expect.objectContaining({
+          authorization: `Bearer ${emulator.apiToken}`,
+          'content-type': 'application/json',
+          'x-trace': 'abc',
+        }),
+        body: { name: 'Logged' },
+        rawBody: '{"name":"Logged"}',
+      },
+      {
+        method: 'GET',
+        path,
+        query: { page: '1', page_size: '5' },
+        headers: expect.objectContaining({ authorization: 'Bearer wrong' }),
+        body: undefined,
+        rawBody: '',
+      },
+    ]);
+  });
+
+  it('keeps the raw text of a body that is not JSON', async () => {
+    await call('POST', '', { headers: { 'content-type': 'application/json' }, rawBody: 'not json' });
+    expect(emulator.requests[0]).toMatchObject({ body: undefined, rawBody: 'not json' });
+  });
+});
+
+describe('seedExampleGroups', () => {
+  it('creates the example groups in the store without any request', async () => {
+    const [vip, newsletter] = seedExampleGroups(emulator);
+    expect(emulator.requests).toEqual([]);
+
+    const page = (await call('GET')).json as GroupPage;
+    expect(page.groups.map(({ name, size }) => ({ name, size }))).toEqual([
+      { name: 'Newsletter', size: 3 },
+      { name: 'VIP customers', size: 5 },
+    ]);
+    expect(page.groups.map(({ id }) => id)).toEqual([newsletter?.id, vip?.id]);
+    expect(emulator.store.members(vip?.id ?? '')).toContain('14155550123');
+  });
+});
