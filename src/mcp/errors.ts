@@ -1,0 +1,47 @@
+import { PartialChangeError, SinchApiError, SinchTransportError } from '../sinch/errors.js';
+
+/**
+ * Turns a failure into a tool result an assistant can act on: what Sinch said (status, code, text)
+ * and one sentence on what to do next.
+ */
+export function describeError(error: unknown, tool: string, args: Record<string, unknown>): string {
+  if (error instanceof PartialChangeError) return describePartial(error, tool);
+  if (error instanceof SinchApiError) return `${sinchSaid(error)}. ${advice(error, args)}`;
+  if (error instanceof SinchTransportError) {
+    return `${error.message}. Nothing is known to have changed; check the network and SINCH_SMS_BASE_URL or SINCH_REGION, then try again.`;
+  }
+  return `${tool} failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+function sinchSaid(error: SinchApiError): string {
+  const code = error.code ? ` ${error.code}` : '';
+  const text = error.text ? `: ${error.text}` : '';
+  return `Sinch refused to ${error.operation} (HTTP ${error.status}${code}${text})`;
+}
+
+function advice(error: SinchApiError, args: Record<string, unknown>): string {
+  if (error.status === 404) {
+    return `Group ${String(args.group_id)} does not exist (it may have been deleted); use list_groups to find the right id.`;
+  }
+  if (error.status === 401) {
+    return 'The credentials were not accepted: check SINCH_SERVICE_PLAN_ID, SINCH_API_TOKEN and SINCH_REGION.';
+  }
+  if (error.code === 'unknown_group') {
+    return 'A group named in add_from_group, remove_from_group or child_groups does not exist; check those ids with list_groups.';
+  }
+  if (error.status === 429) return 'Sinch is limiting the request rate; wait a few seconds and try again.';
+  if (error.status >= 500) return 'Sinch had a problem on its side; try again later.';
+  if (error.status === 403) return 'These credentials are not allowed to do this.';
+  return 'Correct the request as Sinch describes and try again.';
+}
+
+function describePartial(error: PartialChangeError, tool: string): string {
+  const { group, cause } = error;
+  const cut = `It was only partly applied: ${error.completedRequests} of ${error.totalRequests} requests succeeded, then ${cause instanceof SinchApiError ? sinchSaid(cause) : cause.message}.`;
+  const now = `Group ${group.id} now has ${group.size} members.`;
+  const next =
+    tool === 'create_group'
+      ? `Do not call create_group again (that would make a second group): call update_group with group_id ${group.id} and add set to the same members; numbers already in the group are ignored.`
+      : `Calling ${tool} again with the same arguments is safe and completes the change.`;
+  return `${cut} ${now} ${next}`;
+}

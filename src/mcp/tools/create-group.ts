@@ -1,0 +1,12 @@
+import { CreateGroupRequest, Group } from '../../sinch/schemas.js';
+import { defineTool } from '../tool.js';
+
+export default defineTool({
+  name: 'create_group',
+  title: 'Create group',
+  description: 'Create an SMS group, optionally with members (any number; large lists are sent in batches). Returns the new group and its id.',
+  inputSchema: CreateGroupRequest,
+  outputSchema: Group,
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  handler: (args, { sinch }) => sinch.createGroup(args),
+});

@@ -1,0 +1,18 @@
+import createGroup from './create-group.js';
+import deleteGroup from './delete-group.js';
+import getGroup from './get-group.js';
+import listGroupMembers from './list-group-members.js';
+import listGroups from './list-groups.js';
+import replaceGroup from './replace-group.js';
+import updateGroup from './update-group.js';
+import type { ToolDefinition } from '../tool.js';
+
+export const tools: readonly ToolDefinition[] = [
+  createGroup,
+  listGroups,
+  getGroup,
+  listGroupMembers,
+  updateGroup,
+  replaceGroup,
+  deleteGroup,
+];

@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { GroupId } from '../../sinch/schemas.js';
+import { defineTool } from '../tool.js';
+
+// The cursor is the last number of the previous page, so pages stay exact even if members were
+// added or removed in between: nothing is returned twice.
+const encodeCursor = (lastNumber: string) => Buffer.from(lastNumber).toString('base64url');
+
+function decodeCursor(cursor: string): string {
+  const lastNumber = Buffer.from(cursor, 'base64url').toString();
+  if (!/^\+\d{1,15}$/.test(lastNumber)) {
+    throw new Error(`cursor ${JSON.stringify(cursor)} is not one that list_group_members returned; start again without a cursor`);
+  }
+  return lastNumber;
+}
+
+/** Index of the first number sorting after `after`, in a sorted list. */
+function firstAfter(sorted: string[], after: string): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (sorted[middle]! <= after) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+export default defineTool({
+  name: 'list_group_members',
+  title: 'List group members',
+  description: "List a group's phone numbers (E.164, sorted), a page at a time; pass next_cursor back as cursor for the next page.",
+  inputSchema: z.object({
+    group_id: GroupId.describe('The group id, from list_groups.'),
+    limit: z.number().int().min(1).max(10_000).optional().describe('Numbers per page, 1 to 10,000 (default 1,000).'),
+    cursor: z.string().max(100).optional().describe('next_cursor from the previous page.'),
+  }),
+  outputSchema: z.object({
+    group_id: z.string(),
+    total: z.number().int().describe('Members in the whole group.'),
+    members: z.array(z.string()),
+    next_cursor: z.string().optional().describe('Present when more members follow.'),
+  }),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  handler: async ({ group_id, limit = 1_000, cursor }, { sinch }) => {
+    const start = cursor === undefined ? undefined : decodeCursor(cursor);
+    const all = (await sinch.listMembers(group_id)).sort();
+    const from = start === undefined ? 0 : firstAfter(all, start);
+    const members = all.slice(from, from + limit);
+    const more = from + limit < all.length;
+    return { group_id, total: all.length, members, ...(more ? { next_cursor: encodeCursor(members.at(-1)!) } : {}) };
+  },
+});
