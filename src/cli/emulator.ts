@@ -1,0 +1,34 @@
+import { startEmulator } from '../emulator/server.js';
+import { seedExampleGroups } from '../emulator/seed.js';
+
+export interface EmulatorCommandOptions {
+  host: string;
+  port: number;
+  servicePlanId?: string;
+  apiToken?: string;
+  seed: boolean;
+}
+
+/** Runs the emulator on its own, for manual testing or for any other Sinch client, until interrupted. */
+export async function runEmulator(options: EmulatorCommandOptions): Promise<void> {
+  const emulator = await startEmulator(options);
+  if (options.seed) seedExampleGroups(emulator);
+  process.stdout.write(
+    [
+      `Sinch Groups emulator listening on ${emulator.url}`,
+      `Groups API: ${emulator.url}/xms/v1/${emulator.servicePlanId}/groups (Authorization: Bearer <token>)`,
+      '',
+      'Point sinch-groups-mcp (or any Sinch client) at it with:',
+      `  SINCH_SMS_BASE_URL=${emulator.url}`,
+      `  SINCH_SERVICE_PLAN_ID=${emulator.servicePlanId}`,
+      `  SINCH_API_TOKEN=${emulator.apiToken}`,
+      '',
+    ].join('\n'),
+  );
+  const stop = async () => {
+    await emulator.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../config.js';
+import { log } from '../log.js';
+import { VERSION } from '../version.js';
+import { runEmulator } from './emulator.js';
+import { serve } from './serve.js';
+
+const USAGE = `Usage:
+  sinch-groups-mcp                 serve MCP on stdio (Sinch credentials from the environment,
+                                   or the built-in emulator when none are set)
+  sinch-groups-mcp emulator [--host 127.0.0.1] [--port 0] [--service-plan-id ID] [--api-token TOKEN] [--seed]
+                                   run the Sinch Groups API emulator on its own
+  sinch-groups-mcp --help | --version
+
+Environment: SINCH_SERVICE_PLAN_ID, SINCH_API_TOKEN, SINCH_REGION (us, eu, au, br, ca), SINCH_SMS_BASE_URL`;
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'service-plan-id': { type: 'string' },
+      'api-token': { type: 'string' },
+      seed: { type: 'boolean' },
+    },
+  });
+  if (values.help) return void process.stdout.write(`${USAGE}\n`);
+  if (values.version) return void process.stdout.write(`${VERSION}\n`);
+  const [command, ...extra] = positionals;
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  const emulatorOnly = ['host', 'port', 'service-plan-id', 'api-token', 'seed'].filter((name) => name in values);
+  if (command === 'emulator') {
+    return runEmulator({
+      host: values.host ?? '127.0.0.1',
+      port: port(values.port),
+      servicePlanId: values['service-plan-id'],
+      apiToken: values['api-token'],
+      seed: values.seed ?? false,
+    });
+  }
+  if (command !== undefined) throw new UsageError(`unknown command "${command}"`);
+  if (emulatorOnly.length > 0) throw new UsageError(`--${emulatorOnly[0]} applies to the emulator command only`);
+  return serve();
+}
+
+function port(value: string | undefined): number {
+  if (value === undefined) return 0;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 0 || number > 65_535) throw new UsageError(`--port must be 0 to 65535 (got "${value}")`);
+  return number;
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    log(error.message);
+    process.exit(1);
+  }
+  if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    log(`${(error as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+  log(`failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,107 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterEach, describe, expect, test } from 'vitest';
+import { startEmulator, type Emulator } from '../src/emulator/server.js';
+
+// The built command line, exactly as `npm start` and mcp.json run it (`npm test` builds it first).
+const CLI = new URL('../dist/cli/index.js', import.meta.url).pathname;
+
+/** The environment of a machine with no Sinch settings at all. */
+function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined && !entry[0].startsWith('SINCH_')),
+  );
+  return { ...env, ...extra };
+}
+
+interface Spawned {
+  client: Client;
+  stderr: () => string;
+  protocolErrors: Error[];
+}
+
+const open: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const close of open.splice(0)) await close();
+});
+
+async function connect(env: Record<string, string>): Promise<Spawned> {
+  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI], env, stderr: 'pipe' });
+  let stderr = '';
+  transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const client = new Client({ name: 'stdio-test', version: '1.0.0' });
+  const protocolErrors: Error[] = [];
+  await client.connect(transport);
+  // Anything on stdout that is not a protocol message would surface here.
+  transport.onerror = (error) => protocolErrors.push(error);
+  open.push(() => client.close());
+  return { client, stderr: () => stderr, protocolErrors };
+}
+
+const structured = (result: unknown) => (result as CallToolResult).structuredContent as Record<string, unknown>;
+
+describe('the command line over stdio', () => {
+  test('with no credentials it runs on the seeded emulator and says so', async () => {
+    const { client, stderr, protocolErrors } = await connect(cleanEnv());
+    expect(client.getInstructions()).toMatch(/emulator/);
+    const { tools } = await client.listTools();
+    expect(tools.map((tool) => tool.name).sort()).toEqual(
+      ['create_group', 'delete_group', 'get_group', 'list_group_members', 'list_groups', 'replace_group', 'update_group'],
+    );
+    const list = structured(await client.callTool({ name: 'list_groups', arguments: {} }));
+    expect(list.count).toBeGreaterThanOrEqual(2);
+    const created = structured(
+      await client.callTool({ name: 'create_group', arguments: { name: 'Stdio', members: ['+1 415 555 0100'] } }),
+    );
+    const members = structured(await client.callTool({ name: 'list_group_members', arguments: { group_id: created.id } }));
+    expect(members).toEqual({ group_id: created.id, total: 1, members: ['+14155550100'] });
+    expect(stderr()).toMatch(/built-in emulator/);
+    expect(protocolErrors).toEqual([]);
+  });
+
+  test('with credentials it calls the configured Sinch origin, and never prints the token', async () => {
+    const emulator: Emulator = await startEmulator();
+    open.push(() => emulator.close());
+    const { client, stderr } = await connect(
+      cleanEnv({
+        SINCH_SMS_BASE_URL: emulator.url,
+        SINCH_SERVICE_PLAN_ID: emulator.servicePlanId,
+        SINCH_API_TOKEN: emulator.apiToken,
+      }),
+    );
+    expect(client.getInstructions()).not.toMatch(/emulator/);
+    await client.callTool({ name: 'create_group', arguments: { name: 'Real' } });
+    const failed = (await client.callTool({ name: 'get_group', arguments: { group_id: 'MISSING1' } })) as CallToolResult;
+    expect(failed.isError).toBe(true);
+    expect(emulator.requests.map((request) => `${request.method} ${request.path}`)).toEqual([
+      `POST /xms/v1/${emulator.servicePlanId}/groups`,
+      `GET /xms/v1/${emulator.servicePlanId}/groups/MISSING1`,
+    ]);
+    expect(emulator.requests[0]?.headers.authorization).toBe(`Bearer ${emulator.apiToken}`);
+    expect(JSON.stringify(failed)).not.toContain(emulator.apiToken);
+    expect(stderr()).not.toContain(emulator.apiToken);
+  });
+
+  test('with half the credentials it stops and names the missing variable', async () => {
+    const child = spawn(process.execPath, [CLI], { env: cleanEnv({ SINCH_API_TOKEN: 'secret-token-value' }) });
+    let stderr = '';
+    let stdout = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/SINCH_SERVICE_PLAN_ID/);
+    expect(stderr).not.toContain('secret-token-value');
+    expect(stdout).toBe('');
+  });
+
+  test('it exits cleanly when stdin closes', async () => {
+    const child = spawn(process.execPath, [CLI], { env: cleanEnv() });
+    child.stdin.end();
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+  });
+});
