@@ -90,9 +90,16 @@ export const ReplaceGroupRequest = z.object({
   auto_update: AutoUpdate.optional().describe('Keyword auto-update settings; leaving it out removes them.'),
 });
 
+/** A whole number in a range, whose refusal names the field, the range and the value given. */
+export function wholeNumber(field: string, min: number, max = Number.MAX_SAFE_INTEGER) {
+  const range = max === Number.MAX_SAFE_INTEGER ? `${min} or more` : `from ${min} to ${max}`;
+  const error = (issue: { input: unknown }) => `${field} must be a whole number ${range} (got ${show(issue.input)})`;
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+}
+
 export const ListGroupsRequest = z.object({
-  page: z.number().int().min(0).optional().describe('0-based page number (default 0).'),
-  page_size: z.number().int().min(1).max(MAX_PAGE_SIZE).optional().describe('Groups per page, 1 to 100 (default 30).'),
+  page: wholeNumber('page', 0).optional().describe('0-based page number (default 0).'),
+  page_size: wholeNumber('page_size', 1, MAX_PAGE_SIZE).optional().describe('Groups per page, 1 to 100 (default 30).'),
 });
 
 export type CreateGroupBody = z.output<typeof CreateGroupRequest>;

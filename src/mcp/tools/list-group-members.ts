@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { GroupId } from '../../sinch/schemas.js';
+import { GroupId, wholeNumber } from '../../sinch/schemas.js';
 import { defineTool } from '../tool.js';
 
 // The cursor is the last number of the previous page, so pages stay exact even if members were
@@ -32,7 +32,7 @@ export default defineTool({
   description: "List a group's phone numbers (E.164, sorted), a page at a time; pass next_cursor back as cursor for the next page.",
   inputSchema: z.object({
     group_id: GroupId.describe('The group id, from list_groups.'),
-    limit: z.number().int().min(1).max(10_000).optional().describe('Numbers per page, 1 to 10,000 (default 1,000).'),
+    limit: wholeNumber('limit', 1, 10_000).optional().describe('Numbers per page, 1 to 10,000 (default 1,000).'),
     cursor: z.string().max(100).optional().describe('next_cursor from the previous page.'),
   }),
   outputSchema: z.object({
