@@ -622,6 +622,28 @@ describe('request log', () => {
   });
 });
 
+describe('fault queue', () => {
+  it('answers with each queued fault once, after the requests it lets through, then behaves again', async () => {
+    emulator.faults.push(
+      { after: 1, status: 503, body: '{"code":"busy","text":"Later"}' },
+      { after: 1, status: 502, body: '<html>', contentType: 'text/html' },
+    );
+
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await call('GET', '', { query: { page: String(i) } })).status);
+    const html = await request(`${emulator.url}/anything`);
+    const after = await call('GET');
+
+    expect(statuses).toEqual([200, 503, 200]);
+    expect(html.statusCode).toBe(502);
+    expect(html.headers['content-type']).toBe('text/html');
+    expect(await html.body.text()).toBe('<html>');
+    expect(after.json).toMatchObject({ groups: [] });
+    expect(emulator.requests).toHaveLength(5);
+    expect(emulator.faults).toEqual([]);
+  });
+});
+
 describe('seedExampleGroups', () => {
   it('creates the example groups in the store without any request', async () => {
     const [vip, newsletter] = seedExampleGroups(emulator);

@@ -27,6 +27,16 @@ export interface RecordedRequest {
   rawBody: string;
 }
 
+/** A reply the emulator gives instead of its own, to show a client Sinch failing. */
+export interface Fault {
+  /** How many requests to answer normally first. */
+  after?: number;
+  status: number;
+  /** Sent exactly as given. */
+  body?: string;
+  contentType?: string;
+}
+
 export interface Emulator {
   /** Origin, e.g. "http://127.0.0.1:43123": a client's base URL. */
   readonly url: string;
@@ -35,6 +45,8 @@ export interface Emulator {
   /** Every request received, refused ones included, in order. */
   readonly requests: RecordedRequest[];
   readonly store: GroupStore;
+  /** Queued faults: the first is served once its `after` requests have passed, then dropped. */
+  readonly faults: Fault[];
   /** Stops the server, dropping keep-alive connections so it does not linger. */
   close(): Promise<void>;
 }
@@ -168,12 +180,18 @@ function send(res: ServerResponse, { status, body, headers }: Reply): void {
   res.end(json);
 }
 
+function sendFault(res: ServerResponse, { status, body = '', contentType = 'application/json' }: Fault): void {
+  res.writeHead(status, { 'content-type': contentType, 'content-length': String(Buffer.byteLength(body)) });
+  res.end(body);
+}
+
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const host = options.host ?? '127.0.0.1';
   const servicePlanId = options.servicePlanId ?? randomHex();
   const apiToken = options.apiToken ?? randomHex();
   const store = new GroupStore();
   const requests: RecordedRequest[] = [];
+  const faults: Fault[] = [];
 
   // The checks run in the order a gateway would: route, credentials, method, then the body.
   function answer(req: IncomingMessage, url: URL, parsed: ParsedBody | undefined): Reply {
@@ -227,6 +245,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       body: parsed && 'value' in parsed ? parsed.value : undefined,
       rawBody: rawBody ?? '',
     });
+    const fault = faults[0];
+    if (fault && (fault.after ?? 0) > 0) fault.after = (fault.after ?? 0) - 1;
+    else if (fault) return sendFault(res, faults.shift()!);
     send(res, answer(req, url, parsed));
   }
 
@@ -253,6 +274,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     apiToken,
     requests,
     store,
+    faults,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
