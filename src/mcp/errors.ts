@@ -1,12 +1,12 @@
-import { PartialChangeError, SinchApiError, SinchTransportError } from '../sinch/errors.js';
+import { describeOperation, PartialChangeError, SinchApiError, SinchTransportError } from '../sinch/errors.js';
 
 /**
  * Turns a failure into a tool result an assistant can act on: what Sinch said (status, code, text)
  * and one sentence on what to do next.
  */
-export function describeError(error: unknown, tool: string, args: Record<string, unknown>): string {
+export function describeError(error: unknown, tool: string): string {
   if (error instanceof PartialChangeError) return describePartial(error, tool);
-  if (error instanceof SinchApiError) return `${sinchSaid(error)}. ${advice(error, args)}`;
+  if (error instanceof SinchApiError) return `${sinchSaid(error)}. ${advice(error)}`;
   if (error instanceof SinchTransportError) {
     return `${error.message}. Nothing is known to have changed; check the network and SINCH_SMS_BASE_URL or SINCH_REGION, then try again.`;
   }
@@ -16,12 +16,12 @@ export function describeError(error: unknown, tool: string, args: Record<string,
 function sinchSaid(error: SinchApiError): string {
   const code = error.code ? ` ${error.code}` : '';
   const text = error.text ? `: ${error.text}` : '';
-  return `Sinch refused to ${error.operation} (HTTP ${error.status}${code}${text})`;
+  return `Sinch refused to ${describeOperation(error.operation)} (HTTP ${error.status}${code}${text})`;
 }
 
-function advice(error: SinchApiError, args: Record<string, unknown>): string {
+function advice(error: SinchApiError): string {
   if (error.status === 404) {
-    return `Group ${String(args.group_id)} does not exist (it may have been deleted); use list_groups to find the right id.`;
+    return `Group ${error.operation.groupId} does not exist (it may have been deleted); use list_groups to find the right id.`;
   }
   if (error.status === 401) {
     return 'The credentials were not accepted: check SINCH_SERVICE_PLAN_ID, SINCH_API_TOKEN and SINCH_REGION.';
@@ -35,13 +35,18 @@ function advice(error: SinchApiError, args: Record<string, unknown>): string {
   return 'Correct the request as Sinch describes and try again.';
 }
 
+/** Sinch did not process these, so the same request may well succeed later. */
+const isTransient = (error: SinchApiError | SinchTransportError) =>
+  error instanceof SinchTransportError || error.status === 429 || error.status >= 500;
+
 function describePartial(error: PartialChangeError, tool: string): string {
   const { group, cause } = error;
   const cut = `It was only partly applied: ${error.completedRequests} of ${error.totalRequests} requests succeeded, then ${cause instanceof SinchApiError ? sinchSaid(cause) : cause.message}.`;
   const now = `Group ${group.id} now has ${group.size} members.`;
+  const when = isTransient(cause) ? 'When Sinch is available again' : 'Once the cause is fixed';
   const next =
     tool === 'create_group'
-      ? `Do not call create_group again (that would make a second group): call update_group with group_id ${group.id} and add set to the same members; numbers already in the group are ignored.`
-      : `Calling ${tool} again with the same arguments is safe and completes the change.`;
+      ? `Do not call create_group again (that would make a second group). ${when}, call update_group with group_id ${group.id} and add set to the same members; numbers already in the group are ignored.`
+      : `${when}, call ${tool} again with the same arguments: repeating the part already applied is harmless.`;
   return `${cut} ${now} ${next}`;
 }

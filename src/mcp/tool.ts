@@ -40,7 +40,7 @@ export function registerTools(server: McpServer, tools: readonly ToolDefinition[
           const result = await tool.handler(args, context);
           return { content: [{ type: 'text', text: JSON.stringify(result) }], structuredContent: result };
         } catch (error) {
-          return { content: [{ type: 'text', text: describeError(error, tool.name, args) }], isError: true };
+          return { content: [{ type: 'text', text: describeError(error, tool.name) }], isError: true };
         }
       },
     );

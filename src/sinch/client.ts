@@ -1,6 +1,6 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
-import { PartialChangeError, SinchApiError, SinchTransportError } from './errors.js';
+import { PartialChangeError, SinchApiError, SinchTransportError, type Operation } from './errors.js';
 import { toE164 } from './numbers.js';
 import {
   ErrorBody,
@@ -49,49 +49,62 @@ export class SinchGroupsClient {
   }
 
   async createGroup(body: CreateGroupBody): Promise<Group> {
+    const operation = { action: 'create group' };
     const [first = [], ...rest] = chunks(body.members ?? []);
     const firstBody = rest.length === 0 ? body : { ...body, members: first };
-    return this.#thenAdd('create group', () => this.#group('create group', 'POST', '', firstBody), rest);
+    return this.#thenAdd(operation, () => this.#group(operation, 'POST', '', firstBody), rest);
   }
 
   async listGroups(query: ListGroupsQuery = {}): Promise<GroupList> {
-    return this.#read(GroupList, 'list groups', await this.#send('list groups', 'GET', '', undefined, query));
+    const operation = { action: 'list groups' };
+    return this.#read(GroupList, operation, await this.#send(operation, 'GET', '', undefined, query));
   }
 
   async getGroup(groupId: string): Promise<Group> {
-    return this.#group(`get group ${groupId}`, 'GET', groupPath(groupId));
+    return this.#group({ action: 'get group', groupId }, 'GET', groupPath(groupId));
   }
 
   /** Every member in E.164; Sinch returns them all at once and without "+". */
-  async listMembers(groupId: string): Promise<string[]> {
-    const operation = `list members of group ${groupId}`;
-    const members = this.#read(Members, operation, await this.#send(operation, 'GET', `${groupPath(groupId)}/members`));
-    return members.map(toE164);
+  listMembers(groupId: string): Promise<string[]> {
+    return this.#members({ action: 'list members of group', groupId });
   }
 
   async updateGroup(groupId: string, body: UpdateGroupBody): Promise<Group> {
-    const operation = `update group ${groupId}`;
-    const [first, ...rest] = planUpdate(body);
-    return this.#thenUpdate(operation, () => this.#group(operation, 'POST', groupPath(groupId), first), rest);
+    const operation = { action: 'update group', groupId };
+    if (!needsSplitting(body)) return this.#group(operation, 'POST', groupPath(groupId), body);
+    // remove_from_group has to travel with the last request, after changes already applied; naming its
+    // members instead means a missing group is found before anything changes, and the removal is of
+    // the members it had when the update began, as in one request.
+    const { remove_from_group, ...rest } = body;
+    if (remove_from_group !== undefined) {
+      const members = await this.#members({ action: 'read the members of remove_from_group', groupId: remove_from_group });
+      rest.remove = [...new Set([...(rest.remove ?? []), ...members])];
+    }
+    const [first, ...followUps] = planUpdate(rest);
+    return this.#thenUpdate(operation, () => this.#group(operation, 'POST', groupPath(groupId), first), followUps);
   }
 
   async replaceGroup(groupId: string, body: ReplaceGroupBody): Promise<Group> {
-    const operation = `replace group ${groupId}`;
+    const operation = { action: 'replace group', groupId };
     const [first = [], ...rest] = chunks(body.members);
     const firstBody = rest.length === 0 ? body : { ...body, members: first };
     return this.#thenAdd(operation, () => this.#group(operation, 'PUT', groupPath(groupId), firstBody), rest);
   }
 
   async deleteGroup(groupId: string): Promise<void> {
-    await this.#send(`delete group ${groupId}`, 'DELETE', groupPath(groupId));
+    await this.#send({ action: 'delete group', groupId }, 'DELETE', groupPath(groupId));
   }
 
-  #thenAdd(operation: string, start: () => Promise<Group>, additions: string[][]): Promise<Group> {
+  close(): Promise<void> {
+    return this.#dispatcher.close();
+  }
+
+  #thenAdd(operation: Operation, start: () => Promise<Group>, additions: string[][]): Promise<Group> {
     return this.#thenUpdate(operation, start, additions.map((add) => ({ add })));
   }
 
   /** Runs `start`, then each follow-up update in order; a failure after the first request is partial. */
-  async #thenUpdate(operation: string, start: () => Promise<Group>, followUps: UpdateGroupBody[]): Promise<Group> {
+  async #thenUpdate(operation: Operation, start: () => Promise<Group>, followUps: UpdateGroupBody[]): Promise<Group> {
     let group = await start();
     for (const [index, body] of followUps.entries()) {
       try {
@@ -106,11 +119,16 @@ export class SinchGroupsClient {
     return group;
   }
 
-  async #group(operation: string, method: Method, path: string, body?: object): Promise<Group> {
+  async #members(operation: Required<Operation>): Promise<string[]> {
+    const path = `${groupPath(operation.groupId)}/members`;
+    return this.#read(Members, operation, await this.#send(operation, 'GET', path)).map(toE164);
+  }
+
+  async #group(operation: Operation, method: Method, path: string, body?: object): Promise<Group> {
     return this.#read(Group, operation, await this.#send(operation, method, path, body));
   }
 
-  #read<T extends z.ZodType>(schema: T, operation: string, value: unknown): z.output<T> {
+  #read<T extends z.ZodType>(schema: T, operation: Operation, value: unknown): z.output<T> {
     const parsed = schema.safeParse(withoutNulls(value));
     if (!parsed.success) {
       throw new SinchTransportError(operation, `Sinch's reply did not have the documented shape (${parsed.error.issues[0]?.message})`);
@@ -119,7 +137,7 @@ export class SinchGroupsClient {
   }
 
   async #send(
-    operation: string,
+    operation: Operation,
     method: Method,
     path: string,
     body?: object,
@@ -149,10 +167,6 @@ export class SinchGroupsClient {
       throw new SinchTransportError(operation, `Sinch answered HTTP ${response.statusCode} with a body that is not JSON`);
     }
   }
-
-  close(): Promise<void> {
-    return this.#dispatcher.close();
-  }
 }
 
 const groupPath = (groupId: string) => `/${encodeURIComponent(groupId)}`;
@@ -165,28 +179,28 @@ function chunks<T>(items: T[]): T[][] {
   return result;
 }
 
+const needsSplitting = ({ add = [], remove = [] }: UpdateGroupBody) =>
+  add.length > MAX_NUMBERS_PER_REQUEST || remove.length > MAX_NUMBERS_PER_REQUEST;
+
 /**
  * Splits an update whose add or remove list is over Sinch's limit. Sinch applies a request's additions
  * before its removals, so every addition must land before any removal: the add chunks go first, the
- * last one carrying the first remove chunk; add_from_group, name and auto_update travel with the first
- * request and remove_from_group with the last, which keeps the combined effect equal to one request.
+ * last one carrying the first remove chunk, and add_from_group, name and auto_update travel with the
+ * first request; the combined effect is that of one request.
  */
-export function planUpdate(body: UpdateGroupBody): [UpdateGroupBody, ...UpdateGroupBody[]] {
-  const { add = [], remove = [], remove_from_group, ...once } = body;
-  if (add.length <= MAX_NUMBERS_PER_REQUEST && remove.length <= MAX_NUMBERS_PER_REQUEST) return [body];
+function planUpdate(body: Omit<UpdateGroupBody, 'remove_from_group'>): [UpdateGroupBody, ...UpdateGroupBody[]] {
+  const { add = [], remove = [], ...once } = body;
   const steps: UpdateGroupBody[] = chunks(add).map((chunk) => ({ add: chunk }));
   chunks(remove).forEach((chunk, index) => {
     const last = steps.at(-1);
     if (index === 0 && last) last.remove = chunk;
     else steps.push({ remove: chunk });
   });
-  const [first, ...rest] = steps as [UpdateGroupBody, ...UpdateGroupBody[]];
-  Object.assign(first, once);
-  if (remove_from_group !== undefined) (rest.at(-1) ?? first).remove_from_group = remove_from_group;
-  return [first, ...rest];
+  const [first = {}, ...rest] = steps;
+  return [{ ...first, ...once }, ...rest];
 }
 
-function apiError(operation: string, status: number, text: string): SinchApiError {
+function apiError(operation: Operation, status: number, text: string): SinchApiError {
   let body: unknown;
   try {
     body = JSON.parse(text);

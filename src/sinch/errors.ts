@@ -1,15 +1,24 @@
 import type { Group } from './schemas.js';
 
+/** What a request was for: an action, and the group it concerned if any. */
+export interface Operation {
+  action: string;
+  groupId?: string;
+}
+
+export const describeOperation = ({ action, groupId }: Operation) =>
+  groupId === undefined ? action : `${action} ${groupId}`;
+
 /** Sinch answered with an error status. `code` and `text` are Sinch's own, when its body had them. */
 export class SinchApiError extends Error {
   override readonly name = 'SinchApiError';
   constructor(
-    readonly operation: string,
+    readonly operation: Operation,
     readonly status: number,
     readonly code: string | undefined,
     readonly text: string | undefined,
   ) {
-    super(`Sinch answered ${operation} with HTTP ${status}${code ? ` ${code}` : ''}${text ? `: ${text}` : ''}`);
+    super(`Sinch answered ${describeOperation(operation)} with HTTP ${status}${code ? ` ${code}` : ''}${text ? `: ${text}` : ''}`);
   }
 }
 
@@ -17,10 +26,10 @@ export class SinchApiError extends Error {
 export class SinchTransportError extends Error {
   override readonly name = 'SinchTransportError';
   constructor(
-    readonly operation: string,
+    readonly operation: Operation,
     message: string,
   ) {
-    super(`${operation} failed: ${message}`);
+    super(`${describeOperation(operation)} failed: ${message}`);
   }
 }
 
@@ -31,12 +40,12 @@ export class SinchTransportError extends Error {
 export class PartialChangeError extends Error {
   override readonly name = 'PartialChangeError';
   constructor(
-    readonly operation: string,
+    readonly operation: Operation,
     readonly completedRequests: number,
     readonly totalRequests: number,
     readonly group: Group,
     override readonly cause: SinchApiError | SinchTransportError,
   ) {
-    super(`${operation} stopped after ${completedRequests} of ${totalRequests} requests: ${cause.message}`);
+    super(`${describeOperation(operation)} stopped after ${completedRequests} of ${totalRequests} requests: ${cause.message}`);
   }
 }

@@ -23,6 +23,7 @@ export function normalizeNumber(raw: string): NumberCheck {
   let digits = raw.trim().replace(SEPARATORS, '');
   if (digits.startsWith('+')) digits = digits.slice(1);
   else if (digits.startsWith('00')) digits = digits.slice(2);
+  if (digits === '') return { ok: false, reason: 'it is empty' };
   if (!DIGITS.test(digits)) return { ok: false, reason: 'only digits, spaces, dashes, brackets and a leading + or 00 are allowed' };
   if (digits.startsWith('0')) {
     return { ok: false, reason: 'not in international format (start with the country code)' };

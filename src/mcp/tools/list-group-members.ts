@@ -6,13 +6,18 @@ import { defineTool } from '../tool.js';
 // added or removed in between: nothing is returned twice.
 const encodeCursor = (lastNumber: string) => Buffer.from(lastNumber).toString('base64url');
 
-function decodeCursor(cursor: string): string {
-  const lastNumber = Buffer.from(cursor, 'base64url').toString();
-  if (!/^\+\d{1,15}$/.test(lastNumber)) {
-    throw new Error(`cursor ${JSON.stringify(cursor)} is not one that list_group_members returned; start again without a cursor`);
-  }
-  return lastNumber;
-}
+const Cursor = z
+  .string()
+  .max(100)
+  .transform((cursor, ctx) => {
+    const lastNumber = Buffer.from(cursor, 'base64url').toString();
+    if (/^\+\d{1,15}$/.test(lastNumber)) return lastNumber;
+    ctx.addIssue({
+      code: 'custom',
+      message: `cursor ${JSON.stringify(cursor)} is not one that list_group_members returned; start again without a cursor`,
+    });
+    return z.NEVER;
+  });
 
 /** Index of the first number sorting after `after`, in a sorted list. */
 function firstAfter(sorted: string[], after: string): number {
@@ -33,7 +38,7 @@ export default defineTool({
   inputSchema: z.object({
     group_id: GroupId.describe('The group id, from list_groups.'),
     limit: wholeNumber('limit', 1, 10_000).optional().describe('Numbers per page, 1 to 10,000 (default 1,000).'),
-    cursor: z.string().max(100).optional().describe('next_cursor from the previous page.'),
+    cursor: Cursor.optional().describe('next_cursor from the previous page.'),
   }),
   outputSchema: z.object({
     group_id: z.string(),
@@ -43,9 +48,8 @@ export default defineTool({
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   handler: async ({ group_id, limit = 1_000, cursor }, { sinch }) => {
-    const start = cursor === undefined ? undefined : decodeCursor(cursor);
     const all = (await sinch.listMembers(group_id)).sort();
-    const from = start === undefined ? 0 : firstAfter(all, start);
+    const from = cursor === undefined ? 0 : firstAfter(all, cursor);
     const members = all.slice(from, from + limit);
     const more = from + limit < all.length;
     return { group_id, total: all.length, members, ...(more ? { next_cursor: encodeCursor(members.at(-1)!) } : {}) };
