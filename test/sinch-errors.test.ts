@@ -1,0 +1,312 @@
+import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { startEmulator } from '../src/emulator/server.js';
+import type { Group } from '../src/sinch/schemas.js';
+import { connect as connectServer, startHarness, type Harness } from './harness.js';
+
+// Sinch's refusals reach the assistant as isError text carrying the HTTP status and Sinch's own code and
+// text, with advice; never a crash, and never a credential.
+
+let h: Harness;
+/** Every token used in this file; none may appear in any error text. */
+const tokens = new Set<string>();
+const cleanups: (() => Promise<void>)[] = [];
+
+beforeEach(async () => {
+  h = await startHarness();
+  tokens.add(h.emulator.apiToken);
+});
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  await h.close();
+});
+
+/** Checks an error text for every token seen so far, then returns it. */
+function noTokens(text: string): string {
+  expect(text.length).toBeGreaterThan(0);
+  for (const token of tokens) expect(text).not.toContain(token);
+  return text;
+}
+
+const fails = async (tool: string, args: Record<string, unknown>) => noTokens(await h.fails(tool, args));
+
+/** The real server over a Sinch client with other settings; its errors are checked for tokens too. */
+async function connect(options: { baseUrl: string; servicePlanId: string; apiToken: string }) {
+  tokens.add(options.apiToken);
+  const connection = await connectServer(options);
+  cleanups.push(() => connection.close());
+  return { ...connection, fails: async (tool: string, args?: Record<string, unknown>) => noTokens(await connection.fails(tool, args)) };
+}
+
+interface Received {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+/** A stand-in for a Sinch gateway that answers every request with one status and body. */
+async function startFakeSinch(status: number, body: string): Promise<{ url: string; received: Received[] }> {
+  const received: Received[] = [];
+  const server: Server = createHttpServer((req, res) => {
+    let data = '';
+    req.on('data', (chunk: Buffer) => (data += chunk.toString('utf8')));
+    req.on('end', () => {
+      received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: data });
+      res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
+      res.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  );
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, received };
+}
+
+const MISSING = '01W4FFL35P4NC4K35SMSGROUP1';
+
+describe('403 unknown_group', () => {
+  test('add_from_group naming a missing group: Sinch\'s code and text, and the group is unchanged', async () => {
+    const group = await h.ok<Group>('create_group', { name: 'Target', members: ['+14155550123'] });
+
+    const error = await fails('update_group', { group_id: group.id, add_from_group: MISSING });
+
+    expect(error).toContain('HTTP 403 unknown_group');
+    expect(error).toContain('One or more groups referenced in your request could not be found');
+    expect(error).toContain('add_from_group, remove_from_group or child_groups does not exist');
+    expect(h.emulator.requests.at(-1)).toMatchObject({
+      method: 'POST',
+      path: `/xms/v1/${h.emulator.servicePlanId}/groups/${group.id}`,
+      body: { add_from_group: MISSING },
+    });
+    expect(h.emulator.store.members(group.id)).toEqual(['14155550123']);
+  });
+
+  test('remove_from_group naming a missing group', async () => {
+    const group = await h.ok<Group>('create_group', {});
+
+    const error = await fails('update_group', { group_id: group.id, remove_from_group: MISSING });
+
+    expect(error).toContain('HTTP 403 unknown_group: One or more groups referenced in your request could not be found');
+  });
+
+  test('create_group with a missing child group creates nothing', async () => {
+    const error = await fails('create_group', { name: 'Parent', child_groups: [MISSING] });
+
+    expect(error).toContain('Sinch refused to create group (HTTP 403 unknown_group');
+    expect(h.emulator.store.list().count).toBe(0);
+  });
+});
+
+describe('a change split over several requests', () => {
+  // add over 10,000 is sent as several requests, so Sinch can fail after some have been applied.
+  const number = (i: number) => `+1605${String(i).padStart(7, '0')}`;
+  const add = Array.from({ length: 10_001 }, (_, i) => number(i + 1));
+
+  test('a missing remove_from_group is found before anything changes', async () => {
+    const group = await h.ok<Group>('create_group', { members: [number(0)] });
+    const before = h.emulator.requests.length;
+
+    const error = await fails('update_group', { group_id: group.id, add, remove_from_group: MISSING });
+
+    expect(error).toContain(`Sinch refused to read the members of remove_from_group ${MISSING} (HTTP 404)`);
+    expect(error).toContain(`Group ${MISSING} does not exist`);
+    expect(h.emulator.requests.slice(before).map((r) => `${r.method} ${r.path}`)).toEqual([
+      `GET /xms/v1/${h.emulator.servicePlanId}/groups/${MISSING}/members`,
+    ]);
+    expect(h.emulator.store.members(group.id)).toEqual([number(0).slice(1)]);
+  });
+
+  test('Sinch failing part-way: the error says what landed, and repeating the call completes it', async () => {
+    const group = await h.ok<Group>('create_group', { members: [number(0)] });
+    h.emulator.faults.push({ after: 1, status: 503, body: '{"code":"service_unavailable","text":"Try later"}' });
+
+    const error = await fails('update_group', { group_id: group.id, add });
+
+    expect(error).toContain('It was only partly applied: 1 of 2 requests succeeded');
+    expect(error).toContain(`(HTTP 503 service_unavailable: Try later)`);
+    expect(error).toContain(`Group ${group.id} now has 10001 members`);
+    expect(error).toContain('When Sinch is available again, call update_group again with the same arguments');
+    expect(h.emulator.store.members(group.id)).toHaveLength(10_001);
+
+    const done = await h.ok<Group>('update_group', { group_id: group.id, add });
+    expect(done.size).toBe(10_002);
+  });
+
+  test('a refusal part-way is not promised to go away by itself', async () => {
+    const group = await h.ok<Group>('create_group', { members: [number(0)] });
+    h.emulator.faults.push({ after: 1, status: 400, body: '{"code":"syntax_constraint_violation","text":"No"}' });
+
+    const error = await fails('replace_group', { group_id: group.id, members: add });
+
+    expect(error).toContain('It was only partly applied: 1 of 2 requests succeeded');
+    expect(error).toContain('Once the cause is fixed, call replace_group again with the same arguments');
+  });
+
+  test('create_group failing part-way names the new group and says not to create it again', async () => {
+    h.emulator.faults.push({ after: 1, status: 500 });
+
+    const error = await fails('create_group', { name: 'Big', members: add });
+
+    const [created] = h.emulator.store.list().groups;
+    expect(created).toMatchObject({ name: 'Big', size: 10_000 });
+    expect(error).toContain(`Group ${created!.id} now has 10000 members`);
+    expect(error).toContain('Do not call create_group again');
+    expect(error).toContain(`call update_group with group_id ${created!.id} and add set to the same members`);
+  });
+});
+
+describe('404 for a missing group', () => {
+  test.each([
+    ['get_group', {}],
+    ['list_group_members', {}],
+    ['update_group', { add: ['+14155550123'] }],
+    ['replace_group', { members: ['+14155550123'] }],
+    ['delete_group', {}],
+  ])('%s says the group does not exist', async (tool, rest) => {
+    const error = await fails(tool, { group_id: MISSING, ...rest });
+
+    expect(error).toContain('(HTTP 404)');
+    expect(error).toContain(`Group ${MISSING} does not exist`);
+    expect(error).toContain('list_groups');
+    expect(h.emulator.requests).toHaveLength(1);
+    expect(h.emulator.requests[0]!.path).toContain(`/groups/${MISSING}`);
+  });
+
+  test('a deleted group is missing for every later operation', async () => {
+    const group = await h.ok<Group>('create_group', { name: 'Gone' });
+    await h.ok('delete_group', { group_id: group.id });
+
+    for (const tool of ['get_group', 'update_group', 'delete_group']) {
+      expect(await fails(tool, { group_id: group.id })).toContain(`Group ${group.id} does not exist`);
+    }
+  });
+});
+
+describe('401 bad credentials', () => {
+  test('a wrong token gets Sinch\'s 401 and advice on the credentials', async () => {
+    const wrongToken = 'wrong-token-0123456789abcdef';
+    const sinch = await connect({ baseUrl: h.emulator.url, servicePlanId: h.emulator.servicePlanId, apiToken: wrongToken });
+
+    for (const [tool, args] of [
+      ['list_groups', {}],
+      ['create_group', { name: 'Nope' }],
+      ['get_group', { group_id: MISSING }],
+    ] as const) {
+      const error = await sinch.fails(tool, args);
+      expect(error).toContain('HTTP 401 unauthorized: Invalid or missing credentials');
+      expect(error).toContain('SINCH_API_TOKEN');
+    }
+    expect(h.emulator.requests.map((r) => r.headers.authorization)).toEqual(Array(3).fill(`Bearer ${wrongToken}`));
+    expect(h.emulator.store.list().count).toBe(0);
+  });
+
+  test('a wrong service plan id is refused the same way', async () => {
+    const sinch = await connect({ baseUrl: h.emulator.url, servicePlanId: 'otherplan', apiToken: h.emulator.apiToken });
+
+    expect(await sinch.fails('list_groups')).toContain('HTTP 401 unauthorized');
+    expect(h.emulator.requests[0]!.path).toBe('/xms/v1/otherplan/groups');
+  });
+});
+
+describe('unreachable Sinch', () => {
+  test('a closed port gives a clear error, not a crash, and the server keeps working', async () => {
+    const gone = await startEmulator();
+    const { url, servicePlanId, apiToken } = gone;
+    await gone.close();
+    const sinch = await connect({ baseUrl: url, servicePlanId, apiToken });
+
+    const error = await sinch.fails('list_groups');
+
+    expect(error).toContain(`list groups failed: could not reach Sinch at ${url}`);
+    expect(error).toContain('ECONNREFUSED');
+    expect(error).toContain('Nothing is known to have changed');
+    // The server is still there: another call fails the same way, and the tools are still listed.
+    expect(await sinch.fails('create_group', { name: 'Later' })).toContain(`could not reach Sinch at ${url}`);
+    expect((await sinch.client.listTools()).tools).toHaveLength(7);
+  });
+});
+
+describe('other gateway shapes and statuses', () => {
+  test('{"error": {code, message, status}} is read: INVALID_ARGUMENT and the message', async () => {
+    const message = "Field 'name' is malformed.";
+    const fake = await startFakeSinch(
+      400,
+      JSON.stringify({ error: { code: 400, message, status: 'INVALID_ARGUMENT', details: [] } }),
+    );
+    const sinch = await connect({ baseUrl: fake.url, servicePlanId: 'plan1', apiToken: 'fake-token-abcdef' });
+
+    const error = await sinch.fails('create_group', { name: 'Team' });
+
+    expect(error).toContain(`Sinch refused to create group (HTTP 400 INVALID_ARGUMENT: ${message})`);
+    expect(error).toContain('Correct the request');
+    expect(fake.received).toHaveLength(1);
+    expect(fake.received[0]).toMatchObject({ method: 'POST', url: '/xms/v1/plan1/groups', body: '{"name":"Team"}' });
+    expect(fake.received[0]!.headers.authorization).toBe('Bearer fake-token-abcdef');
+  });
+
+  test('Sinch\'s own 400 shape: syntax_invalid_parameter_format and its text', async () => {
+    const sinchText = "The format of parameter 'members[0]' is invalid; value '+1' is not a valid MSISDN or group ID.";
+    const fake = await startFakeSinch(400, JSON.stringify({ code: 'syntax_invalid_parameter_format', text: sinchText }));
+    const sinch = await connect({ baseUrl: fake.url, servicePlanId: 'plan1', apiToken: 'fake-token-400' });
+
+    const error = await sinch.fails('update_group', { group_id: MISSING, add: ['+14155550123'] });
+
+    expect(error).toContain(`Sinch refused to update group ${MISSING} (HTTP 400 syntax_invalid_parameter_format: ${sinchText})`);
+  });
+
+  test.each([
+    [429, 'too_many_requests', 'wait a few seconds'],
+    [500, 'internal_error', 'problem on its side'],
+    [503, 'service_unavailable', 'problem on its side'],
+  ])('HTTP %i comes back with its code and advice', async (status, code, advice) => {
+    const fake = await startFakeSinch(status, JSON.stringify({ code, text: 'Try later.' }));
+    const sinch = await connect({ baseUrl: fake.url, servicePlanId: 'plan1', apiToken: `fake-token-${status}` });
+
+    const error = await sinch.fails('get_group', { group_id: MISSING });
+
+    expect(error).toContain(`(HTTP ${status} ${code}: Try later.)`);
+    expect(error).toContain(advice);
+  });
+
+  test('an error body that is not JSON still gives the status', async () => {
+    const fake = await startFakeSinch(502, '<html>Bad gateway</html>');
+    const sinch = await connect({ baseUrl: fake.url, servicePlanId: 'plan1', apiToken: 'fake-token-502' });
+
+    const error = await sinch.fails('list_groups');
+
+    expect(error).toContain('Sinch refused to list groups (HTTP 502)');
+    expect(error).not.toContain('<html>');
+  });
+
+  test('a success whose body is not the documented shape is an error, not a crash', async () => {
+    const fake = await startFakeSinch(200, JSON.stringify({ unexpected: true }));
+    const sinch = await connect({ baseUrl: fake.url, servicePlanId: 'plan1', apiToken: 'fake-token-200' });
+
+    const error = await sinch.fails('get_group', { group_id: MISSING });
+
+    expect(error).toContain(`get group ${MISSING} failed: Sinch's reply did not have the documented shape`);
+  });
+});
+
+describe('tokens never leak', () => {
+  test('no error text in this file carried a token, including the harness\'s', async () => {
+    const errors = [
+      await fails('get_group', { group_id: MISSING }),
+      await fails('update_group', { group_id: MISSING, add_from_group: MISSING }),
+      await fails('list_group_members', { group_id: MISSING, cursor: 'bogus' }),
+    ];
+    expect(errors).toHaveLength(3);
+    // Every helper above ran noTokens on each text; this guards the guard.
+    expect(tokens.size).toBeGreaterThanOrEqual(1);
+    expect(() => noTokens(`leak ${h.emulator.apiToken}`)).toThrow();
+  });
+});
