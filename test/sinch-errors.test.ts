@@ -145,7 +145,7 @@ describe('a change split over several requests', () => {
     const group = await h.ok<Group>('create_group', { members: [number(0)] });
     h.emulator.faults.push({ after: 1, status: 400, body: '{"code":"syntax_constraint_violation","text":"No"}' });
 
-    const error = await fails('replace_group', { group_id: group.id, members: add });
+    const error = await fails('replace_group', { group_id: group.id, members: add, confirm: true });
 
     expect(error).toContain('It was only partly applied: 1 of 2 requests succeeded');
     expect(error).toContain('Once the cause is fixed, call replace_group again with the same arguments');
@@ -183,7 +183,7 @@ describe('404 for a missing group', () => {
 
   test('a deleted group is missing for every later operation', async () => {
     const group = await h.ok<Group>('create_group', { name: 'Gone' });
-    await h.ok('delete_group', { group_id: group.id });
+    await h.ok('delete_group', { group_id: group.id, confirm: true });
 
     for (const tool of ['get_group', 'update_group', 'delete_group']) {
       expect(await fails(tool, { group_id: group.id })).toContain(`Group ${group.id} does not exist`);

@@ -412,8 +412,8 @@ describe('update_group', () => {
     });
     await h.ok('update_group', { group_id: group.id, name: null, remove_from_group: other.id });
     await h.ok('update_group', { group_id: group.id, name: 'Back' });
-    await h.ok('replace_group', { group_id: group.id, members: [number(3)] });
-    await h.ok('replace_group', { group_id: group.id, members: [], name: 'Empty', child_groups: [other.id] });
+    await h.ok('replace_group', { group_id: group.id, confirm: true, members: [number(3)] });
+    await h.ok('replace_group', { group_id: group.id, confirm: true, members: [], name: 'Empty', child_groups: [other.id] });
 
     const nulls = h.emulator.requests.map((r) => r.rawBody.match(/null/g)?.length ?? 0);
     expect(nulls).toEqual([0, 0, 0, 1, 0, 0, 0]);
@@ -456,7 +456,7 @@ describe('replace_group', () => {
       auto_update: { to: '12345', add: { first_word: 'JOIN' } },
     });
 
-    const replaced = await h.ok<Group>('replace_group', { group_id: group.id, members: ['+447911123456', number(1)] });
+    const replaced = await h.ok<Group>('replace_group', { group_id: group.id, confirm: true, members: ['+447911123456', number(1)] });
 
     expect(replaced).toEqual({
       id: group.id,
@@ -472,7 +472,7 @@ describe('replace_group', () => {
   test('sets a name when given', async () => {
     const group = await createGroup({ name: 'Old', members: [number(0)] });
 
-    const replaced = await h.ok<Group>('replace_group', { group_id: group.id, members: [], name: 'New' });
+    const replaced = await h.ok<Group>('replace_group', { group_id: group.id, confirm: true, members: [], name: 'New' });
 
     expect(replaced).toMatchObject({ id: group.id, name: 'New', size: 0 });
     expect(h.emulator.requests[1]!.body).toEqual({ members: [], name: 'New' });
@@ -483,7 +483,7 @@ describe('delete_group', () => {
   test('deletes the group; get_group then fails with 404 saying it does not exist', async () => {
     const group = await createGroup({ name: 'Doomed', members: [number(0)] });
 
-    const result = await h.ok('delete_group', { group_id: group.id });
+    const result = await h.ok('delete_group', { group_id: group.id, confirm: true });
 
     expect(result).toEqual({ group_id: group.id, deleted: true });
     expect(summary(since(1))).toEqual([`DELETE ${groupPath(group.id)}`]);
@@ -498,7 +498,7 @@ describe('delete_group', () => {
     const keep = await createGroup({ name: 'Keep' });
     const drop = await createGroup({ name: 'Drop' });
 
-    await h.ok('delete_group', { group_id: drop.id });
+    await h.ok('delete_group', { group_id: drop.id, confirm: true });
 
     expect(await h.ok<GroupPage>('list_groups', {})).toEqual({ page: 0, page_size: 1, count: 1, groups: [keep] });
   });
@@ -593,7 +593,7 @@ describe('lists over Sinch\'s 10,000 limit', () => {
     const members = numbers(0, 15_000);
     const mark = h.emulator.requests.length;
 
-    const replaced = await h.ok<Group>('replace_group', { group_id: group.id, name: 'New', members });
+    const replaced = await h.ok<Group>('replace_group', { group_id: group.id, confirm: true, name: 'New', members });
 
     expect(replaced).toMatchObject({ id: group.id, name: 'New', size: 15_000 });
     expect(summary(since(mark))).toEqual([`PUT ${groupPath(group.id)}`, `POST ${groupPath(group.id)}`]);

@@ -1,10 +1,12 @@
 import { describeOperation, PartialChangeError, SinchApiError, SinchTransportError } from '../sinch/errors.js';
+import { NotAppliedError } from './guards.js';
 
 /**
  * Turns a failure into a tool result an assistant can act on: what Sinch said (status, code, text)
  * and one sentence on what to do next.
  */
 export function describeError(error: unknown, tool: string): string {
+  if (error instanceof NotAppliedError) return error.message;
   if (error instanceof PartialChangeError) return describePartial(error, tool);
   if (error instanceof SinchApiError) return `${sinchSaid(error)}. ${advice(error)}`;
   if (error instanceof SinchTransportError) {

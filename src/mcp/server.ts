@@ -1,10 +1,14 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { SinchGroupsClient } from '../sinch/client.js';
 import { NAME, VERSION } from '../version.js';
-import { registerTools } from './tool.js';
+import { confirmChange } from './guards.js';
+import { registerCarefulChangePrompt } from './prompts/careful-change.js';
+import { registerGroupResources } from './resources/groups.js';
+import { trackSubscriptions } from './subscriptions.js';
+import { registerTools, selectTools, type ToolSelection } from './tool.js';
 import { tools } from './tools/index.js';
 
-export interface ServerOptions {
+export interface ServerOptions extends ToolSelection {
   sinch: SinchGroupsClient;
   /** True when `sinch` talks to the built-in emulator rather than a Sinch account. */
   emulated?: boolean;
@@ -12,17 +16,27 @@ export interface ServerOptions {
 
 const INSTRUCTIONS =
   'Manages Sinch SMS groups: named lists of phone numbers used as SMS recipients. Numbers are in E.164 (e.g. +14155550123). ' +
-  'Read a group (get_group, list_group_members) before changing it, and prefer update_group to replace_group, which overwrites every member.';
+  'Read a group (get_group, list_group_members, or the sinch://groups/{group_id} resources) before changing it, preview changes with dry_run, ' +
+  'and prefer update_group to replace_group, which overwrites every member.';
 
 const EMULATED =
   ' No Sinch credentials are configured, so this server runs on a local emulator with example groups: nothing reaches Sinch or any phone. ' +
   'Set SINCH_SERVICE_PLAN_ID and SINCH_API_TOKEN to use a real account.';
 
-export function createServer({ sinch, emulated = false }: ServerOptions): McpServer {
+/** One MCP server (one session) over a Sinch client: tools, group resources with subscriptions, and a prompt. */
+export function createServer({ sinch, emulated = false, ...selection }: ServerOptions): McpServer {
+  const offered = selectTools(tools, selection);
   const server = new McpServer(
     { name: NAME, version: VERSION },
     { instructions: emulated ? INSTRUCTIONS + EMULATED : INSTRUCTIONS },
   );
-  registerTools(server, tools, { sinch });
+  const notifier = trackSubscriptions(server);
+  registerGroupResources(server, sinch);
+  registerTools(server, offered, {
+    sinch,
+    changed: notifier.changed,
+    confirm: (consequence, confirmed) => confirmChange(server.server, consequence, confirmed),
+  });
+  if (offered.some((tool) => tool.name === 'update_group')) registerCarefulChangePrompt(server, sinch);
   return server;
 }

@@ -2,10 +2,15 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
 import type { SinchGroupsClient } from '../sinch/client.js';
+import { PartialChangeError } from '../sinch/errors.js';
+import { ConfigError } from '../config.js';
 import { describeError } from './errors.js';
+import type { ChangeNotifier } from './subscriptions.js';
 
-export interface ToolContext {
+export interface ToolContext extends ChangeNotifier {
   sinch: SinchGroupsClient;
+  /** Resolves once the user agreed to the consequence; otherwise throws, and nothing may be changed. */
+  confirm(describeConsequence: () => Promise<string>, confirmed: boolean | undefined): Promise<void>;
 }
 
 type Hints = Required<Pick<ToolAnnotations, 'readOnlyHint' | 'destructiveHint' | 'idempotentHint' | 'openWorldHint'>>;
@@ -24,6 +29,25 @@ export interface ToolDefinition<In extends z.ZodObject = z.ZodObject, Out extend
 
 export const defineTool = <In extends z.ZodObject, Out extends z.ZodObject>(tool: ToolDefinition<In, Out>) => tool;
 
+export interface ToolSelection {
+  /** Only tools whose readOnlyHint is true; wins over `only`. */
+  readOnly?: boolean;
+  /** Only these tools, by name. */
+  only?: readonly string[];
+}
+
+/** The tools a server offers; a name that is not a tool is a configuration mistake, not something to ignore. */
+export function selectTools(tools: readonly ToolDefinition[], { readOnly = false, only }: ToolSelection): ToolDefinition[] {
+  const names = new Set(tools.map((tool) => tool.name));
+  const unknown = only?.filter((name) => !names.has(name)) ?? [];
+  if (unknown.length > 0) {
+    throw new ConfigError(`unknown tool ${unknown.map((name) => `"${name}"`).join(', ')} in --tools/SINCH_TOOLS; the tools are ${[...names].join(', ')}`);
+  }
+  const selected = tools.filter((tool) => (!readOnly || tool.annotations.readOnlyHint) && (!only || only.includes(tool.name)));
+  if (selected.length === 0) throw new ConfigError('--tools/SINCH_TOOLS with --read-only/SINCH_READ_ONLY leaves no tool to serve');
+  return selected;
+}
+
 export function registerTools(server: McpServer, tools: readonly ToolDefinition[], context: ToolContext): void {
   for (const tool of tools) {
     server.registerTool(
@@ -40,6 +64,11 @@ export function registerTools(server: McpServer, tools: readonly ToolDefinition[
           const result = await tool.handler(args, context);
           return { content: [{ type: 'text', text: JSON.stringify(result) }], structuredContent: result };
         } catch (error) {
+          if (error instanceof PartialChangeError) {
+            // Part of the change landed, so subscribers must hear of it; without a group id the
+            // operation was a create, which added a group to the list.
+            await context.changed(error.group.id, { listChanged: error.operation.groupId === undefined });
+          }
           return { content: [{ type: 'text', text: describeError(error, tool.name) }], isError: true };
         }
       },

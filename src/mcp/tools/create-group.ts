@@ -8,5 +8,9 @@ export default defineTool({
   inputSchema: CreateGroupRequest,
   outputSchema: Group,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
-  handler: (args, { sinch }) => sinch.createGroup(args),
+  handler: async (args, { sinch, changed }) => {
+    const group = await sinch.createGroup(args);
+    await changed(group.id, { listChanged: true });
+    return group;
+  },
 });

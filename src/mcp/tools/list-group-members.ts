@@ -19,6 +19,11 @@ const Cursor = z
     return z.NEVER;
   });
 
+const Digits = z
+  .string()
+  .transform((value) => value.replace(/[\s\-()+]/g, ''))
+  .pipe(z.string().regex(/^\d{1,15}$/, { error: (issue) => `contains must be 1 to 15 digits (got ${JSON.stringify(issue.input)})` }));
+
 /** Index of the first number sorting after `after`, in a sorted list. */
 function firstAfter(sorted: string[], after: string): number {
   let low = 0;
@@ -34,24 +39,33 @@ function firstAfter(sorted: string[], after: string): number {
 export default defineTool({
   name: 'list_group_members',
   title: 'List group members',
-  description: "List a group's phone numbers (E.164, sorted), a page at a time; pass next_cursor back as cursor for the next page.",
+  description:
+    "List a group's phone numbers (E.164, sorted), a page at a time; pass next_cursor back as cursor for the next page. contains finds numbers without paging.",
   inputSchema: z.object({
     group_id: GroupId.describe('The group id, from list_groups.'),
     limit: wholeNumber('limit', 1, 10_000).optional().describe('Numbers per page, 1 to 10,000 (default 1,000).'),
     cursor: Cursor.optional().describe('next_cursor from the previous page.'),
+    contains: Digits.optional().describe('Only numbers containing these digits, e.g. "4155550123" to check one number.'),
   }),
   outputSchema: z.object({
     group_id: z.string(),
     total: z.number().int().describe('Members in the whole group.'),
+    matching: z.number().int().optional().describe('With contains: how many members match.'),
     members: z.array(z.string()),
     next_cursor: z.string().optional().describe('Present when more members follow.'),
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
-  handler: async ({ group_id, limit = 1_000, cursor }, { sinch }) => {
-    const all = (await sinch.listMembers(group_id)).sort();
-    const from = cursor === undefined ? 0 : firstAfter(all, cursor);
-    const members = all.slice(from, from + limit);
-    const more = from + limit < all.length;
-    return { group_id, total: all.length, members, ...(more ? { next_cursor: encodeCursor(members.at(-1)!) } : {}) };
+  handler: async ({ group_id, limit = 1_000, cursor, contains }, { sinch }) => {
+    const all = await sinch.listMembers(group_id);
+    const listed = (contains === undefined ? all : all.filter((number) => number.includes(contains))).sort();
+    const from = cursor === undefined ? 0 : firstAfter(listed, cursor);
+    const members = listed.slice(from, from + limit);
+    return {
+      group_id,
+      total: all.length,
+      ...(contains === undefined ? {} : { matching: listed.length }),
+      members,
+      ...(from + limit < listed.length ? { next_cursor: encodeCursor(members.at(-1)!) } : {}),
+    };
   },
 });

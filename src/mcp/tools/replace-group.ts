@@ -1,12 +1,36 @@
+import { z } from 'zod';
 import { Group, GroupId, ReplaceGroupRequest } from '../../sinch/schemas.js';
+import { checkUnchanged } from '../guards.js';
+import { label, Preview, previewReplace, summarize } from '../preview.js';
 import { defineTool } from '../tool.js';
 
 export default defineTool({
   name: 'replace_group',
   title: 'Replace group',
-  description: 'Overwrite a group: its members become exactly the given list, and name and settings not given are cleared. Prefer update_group for adding or removing some numbers.',
-  inputSchema: ReplaceGroupRequest.extend({ group_id: GroupId.describe('The group to overwrite.') }),
-  outputSchema: Group,
+  description:
+    'Overwrite a group: its members become exactly the given list, and name and settings not given are cleared. Needs the user\'s confirmation; dry_run: true previews. Prefer update_group for adding or removing some numbers.',
+  inputSchema: ReplaceGroupRequest.extend({
+    group_id: GroupId.describe('The group to overwrite.'),
+    dry_run: z.boolean().optional().describe('Change nothing; return the group with a preview of the change.'),
+    confirm: z.boolean().optional().describe('true once the user agreed (only needed when the client cannot ask them itself).'),
+    expected_modified_at: z.string().optional().describe('modified_at as you read it; refused if the group changed since.'),
+  }),
+  outputSchema: Group.extend({ preview: Preview.optional().describe('Present on a dry run: what the change would do.') }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
-  handler: ({ group_id, ...body }, { sinch }) => sinch.replaceGroup(group_id, body),
+  handler: async ({ group_id, dry_run, confirm, expected_modified_at, ...body }, { sinch, changed, confirm: ask }) => {
+    let current: Group | undefined;
+    const read = async () => (current ??= await sinch.getGroup(group_id));
+    if (expected_modified_at !== undefined) checkUnchanged(await read(), expected_modified_at);
+    if (dry_run) {
+      const now = await read();
+      return { ...now, preview: await previewReplace(sinch, now, body) };
+    }
+    await ask(async () => {
+      const now = await read();
+      return `Replacing group ${label(now)}: ${summarize(await previewReplace(sinch, now, body))}`;
+    }, confirm);
+    const group = await sinch.replaceGroup(group_id, body);
+    await changed(group_id);
+    return group;
+  },
 });

@@ -1,13 +1,30 @@
+import { z } from 'zod';
 import { Group, GroupId, UpdateGroupRequest } from '../../sinch/schemas.js';
+import { checkUnchanged } from '../guards.js';
+import { Preview, previewUpdate } from '../preview.js';
 import { defineTool } from '../tool.js';
 
 // Not marked destructive: it removes only the numbers the caller names, unlike replace_group.
 export default defineTool({
   name: 'update_group',
   title: 'Update group',
-  description: 'Add or remove members, rename, or copy members from another group; untouched members stay. Use replace_group only to overwrite the whole member list.',
-  inputSchema: UpdateGroupRequest.extend({ group_id: GroupId.describe('The group to change.') }),
-  outputSchema: Group,
+  description:
+    'Add or remove members, rename, or copy members from another group; untouched members stay. dry_run: true shows what would change. Use replace_group only to overwrite the whole member list.',
+  inputSchema: UpdateGroupRequest.extend({
+    group_id: GroupId.describe('The group to change.'),
+    dry_run: z.boolean().optional().describe('Change nothing; return the group with a preview of the change.'),
+    expected_modified_at: z.string().optional().describe('modified_at as you read it; refused if the group changed since.'),
+  }),
+  outputSchema: Group.extend({ preview: Preview.optional().describe('Present on a dry run: what the change would do.') }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
-  handler: ({ group_id, ...body }, { sinch }) => sinch.updateGroup(group_id, body),
+  handler: async ({ group_id, dry_run, expected_modified_at, ...body }, { sinch, changed }) => {
+    if (dry_run || expected_modified_at !== undefined) {
+      const current = await sinch.getGroup(group_id);
+      checkUnchanged(current, expected_modified_at);
+      if (dry_run) return { ...current, preview: await previewUpdate(sinch, current, body) };
+    }
+    const group = await sinch.updateGroup(group_id, body);
+    await changed(group_id);
+    return group;
+  },
 });

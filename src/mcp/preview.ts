@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import type { SinchGroupsClient } from '../sinch/client.js';
+import type { Group, ReplaceGroupBody, UpdateGroupBody } from '../sinch/schemas.js';
+
+/** Numbers shown per list in a preview: enough to check by eye, never enough to flood a context. */
+const SAMPLE_SIZE = 20;
+
+const NumberChange = z.object({
+  count: z.number().int(),
+  sample: z.array(z.string()).describe(`Up to ${SAMPLE_SIZE} of them, sorted.`),
+});
+
+export const Preview = z.object({
+  added: NumberChange.describe('Numbers that would join (not members now).'),
+  removed: NumberChange.describe('Numbers that would leave (members now).'),
+  unchanged: z.number().int().describe('Members now who would stay.'),
+  size_before: z.number().int(),
+  size_after: z.number().int(),
+  name: z.object({ from: z.string().nullable(), to: z.string().nullable() }).optional().describe('Present if the name would change.'),
+});
+export type Preview = z.infer<typeof Preview>;
+
+/** What an update would do, by Sinch's rules: additions (add, add_from_group) before removals. */
+export async function previewUpdate(sinch: SinchGroupsClient, group: Group, body: UpdateGroupBody): Promise<Preview> {
+  const [members, copied, leavers] = await Promise.all([
+    sinch.listMembers(group.id),
+    body.add_from_group === undefined ? [] : sinch.listMembers(body.add_from_group),
+    body.remove_from_group === undefined ? [] : sinch.listMembers(body.remove_from_group),
+  ]);
+  const after = new Set([...members, ...(body.add ?? []), ...copied]);
+  for (const number of [...(body.remove ?? []), ...leavers]) after.delete(number);
+  return preview(group, members, after, 'name' in body ? (body.name ?? null) : undefined);
+}
+
+/** What a replace would do: the members become exactly the given list, and a missing name is cleared. */
+export async function previewReplace(sinch: SinchGroupsClient, group: Group, body: ReplaceGroupBody): Promise<Preview> {
+  const members = await sinch.listMembers(group.id);
+  return preview(group, members, new Set(body.members), body.name ?? null);
+}
+
+function preview(group: Group, before: string[], after: Set<string>, newName: string | null | undefined): Preview {
+  const current = new Set(before);
+  const added = [...after].filter((number) => !current.has(number));
+  const removed = before.filter((number) => !after.has(number));
+  const from = group.name ?? null;
+  return {
+    added: change(added),
+    removed: change(removed),
+    unchanged: current.size - removed.length,
+    size_before: current.size,
+    size_after: after.size,
+    ...(newName !== undefined && newName !== from ? { name: { from, to: newName } } : {}),
+  };
+}
+
+const change = (numbers: string[]) => ({ count: numbers.length, sample: numbers.sort().slice(0, SAMPLE_SIZE) });
+
+/** One sentence on a preview, for confirmations and refusals. */
+export function summarize(preview: Preview): string {
+  const parts = [
+    `${preview.removed.count} of ${preview.size_before} members would be removed`,
+    `${preview.added.count} added`,
+    `leaving ${preview.size_after}`,
+  ];
+  if (preview.name) parts.push(`the name would change from ${quote(preview.name.from)} to ${quote(preview.name.to)}`);
+  return `${parts.join(', ')}.`;
+}
+
+export const quote = (name: string | null | undefined) => (name ? JSON.stringify(name) : 'none');
+
+/** A group as a person would name it: its name and id. */
+export const label = (group: Group) => (group.name ? `${JSON.stringify(group.name)} (${group.id})` : group.id);

@@ -1,0 +1,98 @@
+import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { ErrorCode, McpError, type ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
+import type { SinchGroupsClient } from '../../sinch/client.js';
+import { SinchApiError } from '../../sinch/errors.js';
+import { GroupId, MAX_PAGE_SIZE, type Group } from '../../sinch/schemas.js';
+import { describeError } from '../errors.js';
+
+/** resources/list and completion look at this many groups at most, newest first: a list, not a dump. */
+export const LISTED_GROUPS = 200;
+
+const RESOURCE_NOT_FOUND = -32002;
+const GROUP_ID_IN_URI = '[A-Za-z0-9]{1,64}';
+
+export const groupUri = (groupId: string) => `sinch://groups/${groupId}`;
+export const membersUri = (groupId: string) => `sinch://groups/${groupId}/members`;
+export const groupUris = (groupId: string) => [groupUri(groupId), membersUri(groupId)];
+export const isGroupUri = (uri: string) => new RegExp(`^sinch://groups/${GROUP_ID_IN_URI}(/members)?$`).test(uri);
+
+async function newestGroups(sinch: SinchGroupsClient): Promise<Group[]> {
+  const groups: Group[] = [];
+  for (let page = 0; groups.length < LISTED_GROUPS; page++) {
+    const list = await sinch.listGroups({ page, page_size: MAX_PAGE_SIZE });
+    groups.push(...list.groups);
+    if (list.groups.length === 0 || groups.length >= list.count) break;
+  }
+  return groups.slice(0, LISTED_GROUPS);
+}
+
+/** Group ids whose id or name starts with what was typed, ignoring case. */
+export async function completeGroupId(sinch: SinchGroupsClient, typed: string): Promise<string[]> {
+  const prefix = typed.toLowerCase();
+  const groups = await newestGroups(sinch);
+  return groups
+    .filter((group) => group.id.toLowerCase().startsWith(prefix) || group.name?.toLowerCase().startsWith(prefix))
+    .map((group) => group.id);
+}
+
+/** Reads one resource of a group; a missing group is an error, never an empty resource. */
+async function readGroupResource(
+  uri: URL,
+  variables: Record<string, string | string[]>,
+  read: (groupId: string) => Promise<{ mimeType: string; text: string }>,
+): Promise<ReadResourceResult> {
+  const parsed = GroupId.safeParse(variables.group_id);
+  if (!parsed.success) throw new McpError(ErrorCode.InvalidParams, parsed.error.issues[0]?.message ?? 'bad group id');
+  try {
+    return { contents: [{ uri: uri.href, ...(await read(parsed.data)) }] };
+  } catch (error) {
+    if (error instanceof SinchApiError && error.status === 404) {
+      throw new McpError(RESOURCE_NOT_FOUND, `Group ${parsed.data} does not exist; use list_groups to find the right id.`, { uri: uri.href });
+    }
+    throw new McpError(ErrorCode.InternalError, describeError(error, 'resources/read'));
+  }
+}
+
+export function registerGroupResources(server: McpServer, sinch: SinchGroupsClient): void {
+  const complete = { group_id: (typed: string) => completeGroupId(sinch, typed) };
+
+  server.registerResource(
+    'group',
+    new ResourceTemplate(groupUri('{group_id}'), {
+      list: async () => ({
+        resources: (await newestGroups(sinch)).map((group) => ({
+          uri: groupUri(group.id),
+          name: group.name ?? group.id,
+          description: `SMS group ${group.id}, ${group.size} members`,
+          mimeType: 'application/json',
+        })),
+      }),
+      complete,
+    }),
+    {
+      title: 'SMS group',
+      description: `A group's name, size, timestamps and auto-update settings (JSON). Listing shows the newest ${LISTED_GROUPS} groups; list_groups pages through all.`,
+      mimeType: 'application/json',
+    },
+    (uri, variables) =>
+      readGroupResource(uri, variables, async (groupId) => ({
+        mimeType: 'application/json',
+        text: JSON.stringify(await sinch.getGroup(groupId)),
+      })),
+  );
+
+  server.registerResource(
+    'group-members',
+    new ResourceTemplate(membersUri('{group_id}'), { list: undefined, complete }),
+    {
+      title: 'SMS group members',
+      description: "A group's members in E.164, sorted, one per line (text/plain).",
+      mimeType: 'text/plain',
+    },
+    (uri, variables) =>
+      readGroupResource(uri, variables, async (groupId) => ({
+        mimeType: 'text/plain',
+        text: (await sinch.listMembers(groupId)).sort().join('\n'),
+      })),
+  );
+}
