@@ -58,3 +58,22 @@ function baseUrl(override: string | undefined, regionSetting = 'us'): string {
   }
   return `https://${region}.sms.api.sinch.com`;
 }
+
+/** Which tools to serve, from flags first and then SINCH_READ_ONLY and SINCH_TOOLS. */
+export function loadToolSelection(
+  flags: { readOnly?: boolean; tools?: string },
+  env: NodeJS.ProcessEnv = process.env,
+): { readOnly: boolean; only?: string[] } {
+  const tools = flags.tools ?? env.SINCH_TOOLS?.trim();
+  return {
+    readOnly: flags.readOnly || flag('SINCH_READ_ONLY', env.SINCH_READ_ONLY),
+    ...(tools ? { only: tools.split(',').map((name) => name.trim()).filter(Boolean) } : {}),
+  };
+}
+
+function flag(name: string, value: string | undefined): boolean {
+  const setting = value?.trim().toLowerCase() ?? '';
+  if (['', '0', 'false', 'no'].includes(setting)) return false;
+  if (['1', 'true', 'yes'].includes(setting)) return true;
+  throw new ConfigError(`${name} must be 1/true/yes or 0/false/no (got "${value}")`);
+}

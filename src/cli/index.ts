@@ -1,19 +1,22 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../config.js';
+import { ConfigError, loadToolSelection } from '../config.js';
 import { log } from '../log.js';
 import { VERSION } from '../version.js';
 import { runEmulator } from './emulator.js';
 import { serve } from './serve.js';
 
 const USAGE = `Usage:
-  sinch-groups-mcp                 serve MCP on stdio (Sinch credentials from the environment,
-                                   or the built-in emulator when none are set)
+  sinch-groups-mcp [--read-only] [--tools a,b]
+                                   serve MCP on stdio (Sinch credentials from the environment,
+                                   or the built-in emulator when none are set); --read-only serves
+                                   only the tools that change nothing, --tools only those named
   sinch-groups-mcp emulator [--host 127.0.0.1] [--port 0] [--service-plan-id ID] [--api-token TOKEN] [--seed]
                                    run the Sinch Groups API emulator on its own
   sinch-groups-mcp --help | --version
 
-Environment: SINCH_SERVICE_PLAN_ID, SINCH_API_TOKEN, SINCH_REGION (us, eu, au, br, ca), SINCH_SMS_BASE_URL`;
+Environment: SINCH_SERVICE_PLAN_ID, SINCH_API_TOKEN, SINCH_REGION (us, eu, au, br, ca), SINCH_SMS_BASE_URL,
+             SINCH_READ_ONLY, SINCH_TOOLS`;
 
 class UsageError extends Error {}
 
@@ -29,6 +32,8 @@ async function main(argv: string[]): Promise<void> {
       'service-plan-id': { type: 'string' },
       'api-token': { type: 'string' },
       seed: { type: 'boolean' },
+      'read-only': { type: 'boolean' },
+      tools: { type: 'string' },
     },
   });
   if (values.help) return void process.stdout.write(`${USAGE}\n`);
@@ -37,6 +42,8 @@ async function main(argv: string[]): Promise<void> {
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
   const emulatorOnly = ['host', 'port', 'service-plan-id', 'api-token', 'seed'].filter((name) => name in values);
   if (command === 'emulator') {
+    const serveOnly = ['read-only', 'tools'].find((name) => name in values);
+    if (serveOnly) throw new UsageError(`--${serveOnly} applies to the server, not the emulator command`);
     return runEmulator({
       host: values.host ?? '127.0.0.1',
       port: port(values.port),
@@ -47,7 +54,7 @@ async function main(argv: string[]): Promise<void> {
   }
   if (command !== undefined) throw new UsageError(`unknown command "${command}"`);
   if (emulatorOnly.length > 0) throw new UsageError(`--${emulatorOnly[0]} applies to the emulator command only`);
-  return serve();
+  return serve(loadToolSelection({ readOnly: values['read-only'], tools: values.tools }));
 }
 
 function port(value: string | undefined): number {

@@ -4,10 +4,11 @@ import { startEmulator } from '../emulator/server.js';
 import { seedExampleGroups } from '../emulator/seed.js';
 import { log } from '../log.js';
 import { createServer } from '../mcp/server.js';
+import type { ToolSelection } from '../mcp/tool.js';
 import { SinchGroupsClient } from '../sinch/client.js';
 
 /** Serves MCP on stdio, against Sinch when credentials are set and on the built-in emulator otherwise. */
-export async function serve(): Promise<void> {
+export async function serve(selection: ToolSelection): Promise<void> {
   const config = loadConfig();
   const cleanup: Array<() => Promise<void>> = [];
   let sinch: SinchGroupsClient;
@@ -30,7 +31,7 @@ export async function serve(): Promise<void> {
   }
   cleanup.unshift(() => sinch.close());
 
-  const server = createServer({ sinch, emulated: config.mode === 'emulator' });
+  const server = createServer({ sinch, emulated: config.mode === 'emulator', ...selection });
   let closing = false;
   const shutdown = async () => {
     if (closing) return;
