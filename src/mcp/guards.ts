@@ -33,14 +33,19 @@ export async function confirmChange(
     throw new NotAppliedError(`Nothing was changed. ${consequence} Ask the user; if they agree, call again with confirm: true.`);
   }
   const consequence = await describeConsequence();
-  const answer = await server.elicitInput({
-    message: `${consequence} Go ahead?`,
-    requestedSchema: {
-      type: 'object',
-      properties: { confirm: { type: 'boolean', title: 'Yes, go ahead', description: 'Tick to make this change.' } },
-      required: ['confirm'],
-    },
-  });
+  let answer: Awaited<ReturnType<Server['elicitInput']>>;
+  try {
+    answer = await server.elicitInput({
+      message: `${consequence} Go ahead?`,
+      requestedSchema: {
+        type: 'object',
+        properties: { confirm: { type: 'boolean', title: 'Yes, go ahead', description: 'Tick to make this change.' } },
+        required: ['confirm'],
+      },
+    });
+  } catch (error) {
+    throw new NotAppliedError(`Nothing was changed: the user could not be asked (${error instanceof Error ? error.message : String(error)}).`);
+  }
   if (answer.action === 'accept' && answer.content?.confirm === true) return;
   const how = answer.action === 'accept' ? 'did not confirm' : answer.action === 'decline' ? 'declined' : 'cancelled';
   throw new NotAppliedError(`Nothing was changed: the user ${how}. ${consequence}`);

@@ -17,6 +17,7 @@ export const Preview = z.object({
   size_before: z.number().int(),
   size_after: z.number().int(),
   name: z.object({ from: z.string().nullable(), to: z.string().nullable() }).optional().describe('Present if the name would change.'),
+  cleared: z.array(z.enum(['auto_update', 'child_groups'])).optional().describe('Settings the replace would remove.'),
 });
 export type Preview = z.infer<typeof Preview>;
 
@@ -35,7 +36,8 @@ export async function previewUpdate(sinch: SinchGroupsClient, group: Group, body
 /** What a replace would do: the members become exactly the given list, and a missing name is cleared. */
 export async function previewReplace(sinch: SinchGroupsClient, group: Group, body: ReplaceGroupBody): Promise<Preview> {
   const members = await sinch.listMembers(group.id);
-  return preview(group, members, new Set(body.members), body.name ?? null);
+  const cleared = (['auto_update', 'child_groups'] as const).filter((setting) => group[setting] !== undefined && body[setting] === undefined);
+  return { ...preview(group, members, new Set(body.members), body.name ?? null), ...(cleared.length > 0 ? { cleared } : {}) };
 }
 
 function preview(group: Group, before: string[], after: Set<string>, newName: string | null | undefined): Preview {
@@ -63,6 +65,7 @@ export function summarize(preview: Preview): string {
     `leaving ${preview.size_after}`,
   ];
   if (preview.name) parts.push(`the name would change from ${quote(preview.name.from)} to ${quote(preview.name.to)}`);
+  if (preview.cleared) parts.push(`and its ${preview.cleared.join(' and ')} settings would be removed`);
   return `${parts.join(', ')}.`;
 }
 

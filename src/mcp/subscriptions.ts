@@ -28,7 +28,7 @@ export function trackSubscriptions(server: McpServer): ChangeNotifier {
       for (const uri of groupUris(groupId)) {
         if (subscribed.has(uri)) await server.server.sendResourceUpdated({ uri });
       }
-      if (listChanged) server.sendResourceListChanged();
+      if (listChanged) await server.server.sendResourceListChanged();
     },
   };
 }

@@ -43,8 +43,9 @@ export function selectTools(tools: readonly ToolDefinition[], { readOnly = false
   if (unknown.length > 0) {
     throw new ConfigError(`unknown tool ${unknown.map((name) => `"${name}"`).join(', ')} in --tools/SINCH_TOOLS; the tools are ${[...names].join(', ')}`);
   }
+  if (only?.length === 0) throw new ConfigError('--tools/SINCH_TOOLS names no tool');
   const selected = tools.filter((tool) => (!readOnly || tool.annotations.readOnlyHint) && (!only || only.includes(tool.name)));
-  if (selected.length === 0) throw new ConfigError('--tools/SINCH_TOOLS with --read-only/SINCH_READ_ONLY leaves no tool to serve');
+  if (selected.length === 0) throw new ConfigError('--read-only/SINCH_READ_ONLY leaves none of the tools named in --tools/SINCH_TOOLS');
   return selected;
 }
 

@@ -63,7 +63,7 @@ export function registerGroupResources(server: McpServer, sinch: SinchGroupsClie
         resources: (await newestGroups(sinch)).map((group) => ({
           uri: groupUri(group.id),
           name: group.name ?? group.id,
-          description: `SMS group ${group.id}, ${group.size} members`,
+          description: `SMS group ${group.id}`,
           mimeType: 'application/json',
         })),
       }),
