@@ -1,5 +1,5 @@
-import { request } from 'undici';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Agent, request } from 'undici';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { seedExampleGroups } from '../src/emulator/seed.js';
 import { startEmulator, type Emulator } from '../src/emulator/server.js';
 import type { Group, GroupPage } from '../src/emulator/store.js';
@@ -656,5 +656,416 @@ describe('seedExampleGroups', () => {
     ]);
     expect(page.groups.map(({ id }) => id)).toEqual([newsletter?.id, vip?.id]);
     expect(emulator.store.members(vip?.id ?? '')).toContain('14155550123');
+  });
+});
+
+const FORM = 'application/x-www-form-urlencoded';
+
+function basic(id: string, secret: string): string {
+  return `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+}
+
+/** One request to the token endpoint; by default a correct client-credentials grant. */
+async function tokenRequest(
+  options: { method?: 'GET' | 'POST'; authorization?: string | null; contentType?: string | null; body?: string } = {},
+  target: Emulator = emulator,
+) {
+  const authorization = options.authorization === undefined ? basic(target.keyId, target.keySecret) : options.authorization;
+  const contentType = options.contentType === undefined ? FORM : options.contentType;
+  const method = options.method ?? 'POST';
+  const res = await request(target.tokenUrl, {
+    method,
+    headers: { ...(authorization !== null && { authorization }), ...(contentType !== null && { 'content-type': contentType }) },
+    body: method === 'POST' ? (options.body ?? 'grant_type=client_credentials') : undefined,
+  });
+  const text = await res.body.text();
+  return { status: res.statusCode, headers: res.headers, text, json: text ? (JSON.parse(text) as unknown) : undefined };
+}
+
+async function accessToken(target: Emulator = emulator): Promise<string> {
+  const res = await tokenRequest({}, target);
+  expect(res.status).toBe(200);
+  return (res.json as { access_token: string }).access_token;
+}
+
+/** One request to the groups API under the project, with the given bearer token. */
+async function projectCall(token: string, method: Method, path = '', body?: unknown, target: Emulator = emulator) {
+  const res = await request(`${target.url}/xms/v1/${target.projectId}/groups${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.body.text();
+  return { status: res.statusCode, headers: res.headers, text, json: text ? (JSON.parse(text) as unknown) : undefined };
+}
+
+const UNAUTHORIZED = { code: 'unauthorized', text: 'Invalid or missing credentials.' };
+const EXPIRED = { code: 'unauthorized', text: 'The access token expired.' };
+const EXPIRED_CHALLENGE = 'Bearer error="invalid_token", error_description="The access token expired"';
+
+describe('OAuth2 token endpoint', () => {
+  it('issues a new bearer token for HTTP Basic key ID and secret and the client-credentials form', async () => {
+    expect(emulator.tokensIssued).toBe(0);
+    const first = await tokenRequest();
+    const second = await tokenRequest({ contentType: `${FORM}; charset=utf-8` });
+
+    expect(first.status).toBe(200);
+    expect(first.headers['content-type']).toBe('application/json');
+    expect(first.headers['cache-control']).toBe('no-store');
+    expect(first.json).toEqual({
+      access_token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      expires_in: 3600,
+      scope: '',
+      token_type: 'bearer',
+    });
+    expect(second.status).toBe(200);
+    expect((second.json as { access_token: string }).access_token).not.toBe((first.json as { access_token: string }).access_token);
+    expect(emulator.tokensIssued).toBe(2);
+  });
+
+  it('records token requests like any other', async () => {
+    await tokenRequest();
+    expect(emulator.requests).toEqual([
+      {
+        method: 'POST',
+        path: '/oauth2/token',
+        query: {},
+        headers: expect.objectContaining({
+          authorization: basic(emulator.keyId, emulator.keySecret),
+          'content-type': FORM,
+        }),
+        body: undefined,
+        rawBody: 'grant_type=client_credentials',
+      },
+    ]);
+  });
+
+  it('generates a 32-hex-character project, key ID and secret by default, and serves tokens at tokenUrl', () => {
+    expect(emulator.projectId).toMatch(/^[0-9a-f]{32}$/);
+    expect(emulator.keyId).toMatch(/^[0-9a-f]{32}$/);
+    expect(emulator.keySecret).toMatch(/^[0-9a-f]{32}$/);
+    expect(new Set([emulator.projectId, emulator.keyId, emulator.keySecret, emulator.servicePlanId, emulator.apiToken]).size).toBe(5);
+    expect(emulator.tokenUrl).toBe(`${emulator.url}/oauth2/token`);
+  });
+
+  it('uses the project, key and token lifetime it was given', async () => {
+    const custom = await startEmulator({ projectId: 'my-project', keyId: 'key-id', keySecret: 'key:secret', tokenLifetimeSeconds: 60 });
+    try {
+      expect({ projectId: custom.projectId, keyId: custom.keyId, keySecret: custom.keySecret }).toEqual({
+        projectId: 'my-project',
+        keyId: 'key-id',
+        keySecret: 'key:secret',
+      });
+      const res = await tokenRequest({ authorization: basic('key-id', 'key:secret') }, custom);
+      expect(res.status).toBe(200);
+      expect(res.json).toMatchObject({ expires_in: 60 });
+      const listed = await projectCall((res.json as { access_token: string }).access_token, 'GET', '', undefined, custom);
+      expect(listed.status).toBe(200);
+    } finally {
+      await custom.close();
+    }
+  });
+
+  it('refuses a negative or non-finite token lifetime', async () => {
+    await expect(startEmulator({ tokenLifetimeSeconds: -1 })).rejects.toThrow(RangeError);
+    await expect(startEmulator({ tokenLifetimeSeconds: Number.NaN })).rejects.toThrow(RangeError);
+  });
+
+  it('answers 401 invalid_client to wrong or missing client credentials, issuing nothing', async () => {
+    const attempts = [
+      basic(emulator.keyId, `${emulator.keySecret}x`),
+      basic(`${emulator.keyId}x`, emulator.keySecret),
+      basic(emulator.keySecret, emulator.keyId),
+      `Bearer ${emulator.apiToken}`,
+      `Basic ${emulator.keyId}:${emulator.keySecret}`,
+    ];
+    for (const authorization of attempts) {
+      const res = await tokenRequest({ authorization });
+      expect(res.status).toBe(401);
+      expect(res.headers['www-authenticate']).toBe('Basic realm="oauth2"');
+      expect(res.json).toEqual({
+        error: 'invalid_client',
+        error_description: expect.stringMatching(/^Client authentication (failed|required)/),
+      });
+    }
+    const missing = await tokenRequest({ authorization: null });
+    expect(missing.status).toBe(401);
+    expect(missing.json).toEqual({
+      error: 'invalid_client',
+      error_description: 'Client authentication required: send the key ID and key secret with HTTP Basic.',
+    });
+    expect(emulator.tokensIssued).toBe(0);
+    expect(emulator.requests).toHaveLength(attempts.length + 1);
+  });
+
+  it('answers 400 unsupported_grant_type to another grant, and invalid_request to none', async () => {
+    for (const body of ['grant_type=password&username=a&password=b', 'grant_type=authorization_code&code=x', 'grant_type=']) {
+      const res = await tokenRequest({ body });
+      expect(res.status).toBe(400);
+      expect(res.json).toEqual({ error: 'unsupported_grant_type' });
+    }
+    for (const body of ['', 'scope=x', 'grant_type=client_credentials&grant_type=client_credentials']) {
+      const res = await tokenRequest({ body });
+      expect(res.status).toBe(400);
+      expect(res.json).toEqual({
+        error: 'invalid_request',
+        error_description: "The request must have exactly one 'grant_type' parameter.",
+      });
+    }
+    expect(emulator.tokensIssued).toBe(0);
+  });
+
+  it('answers 415 to a body that is not form-encoded, and 405 to another method', async () => {
+    const unsupported = {
+      error: 'invalid_request',
+      error_description: "The request body must be sent as 'application/x-www-form-urlencoded'.",
+    };
+    const json = await tokenRequest({ contentType: 'application/json', body: '{"grant_type":"client_credentials"}' });
+    expect(json.status).toBe(415);
+    expect(json.json).toEqual(unsupported);
+    const missing = await tokenRequest({ contentType: null });
+    expect(missing.status).toBe(415);
+    expect(missing.json).toEqual(unsupported);
+
+    const get = await tokenRequest({ method: 'GET' });
+    expect(get.status).toBe(405);
+    expect(get.headers.allow).toBe('POST');
+    expect(get.json).toEqual({ error: 'invalid_request', error_description: 'Method GET is not allowed here.' });
+    expect(emulator.tokensIssued).toBe(0);
+  });
+});
+
+describe('project authentication', () => {
+  it('serves the groups API under the project with an access token, on the same account as the service plan', async () => {
+    const token = await accessToken();
+
+    const created = await projectCall(token, 'POST', '', { name: 'Via project', members: ['+14155550100'] });
+    expect(created.status).toBe(201);
+    const group = created.json as Group;
+    expect(group).toMatchObject({ name: 'Via project', size: 1 });
+
+    expect((await call('GET', `/${group.id}`)).json).toEqual(group);
+    await call('POST', `/${group.id}`, { body: { add: ['+14155550101'] } });
+    expect((await projectCall(token, 'GET', `/${group.id}/members`)).json).toEqual(['14155550100', '14155550101']);
+    expect((await projectCall(token, 'GET')).json).toMatchObject({ count: 1 });
+    const deleted = await projectCall(token, 'DELETE', `/${group.id}`);
+    expect({ status: deleted.status, text: deleted.text }).toEqual({ status: 200, text: '' });
+    expect(emulator.store.list().count).toBe(0);
+  });
+
+  it('answers 401 with an "expired" challenge once expireTokens() has run, and accepts a new token', async () => {
+    const old = await accessToken();
+    expect((await projectCall(old, 'GET')).status).toBe(200);
+
+    emulator.expireTokens();
+    const expired = await projectCall(old, 'GET');
+    expect(expired.status).toBe(401);
+    expect(expired.headers['www-authenticate']).toBe(EXPIRED_CHALLENGE);
+    expect(expired.json).toEqual(EXPIRED);
+
+    const fresh = await accessToken();
+    expect((await projectCall(fresh, 'GET')).status).toBe(200);
+    expect((await projectCall(old, 'GET')).status).toBe(401);
+    expect(emulator.tokensIssued).toBe(2);
+  });
+
+  it('expires a token after its lifetime, to the millisecond', async () => {
+    const custom = await startEmulator({ tokenLifetimeSeconds: 1 });
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const start = Date.parse('2024-06-06T08:59:22.000Z');
+      vi.setSystemTime(start);
+      const token = await accessToken(custom);
+
+      vi.setSystemTime(start + 999);
+      expect((await projectCall(token, 'GET', '', undefined, custom)).status).toBe(200);
+
+      vi.setSystemTime(start + 1000);
+      const expired = await projectCall(token, 'GET', '', undefined, custom);
+      expect(expired.status).toBe(401);
+      expect(expired.headers['www-authenticate']).toBe(EXPIRED_CHALLENGE);
+      expect(expired.json).toEqual(EXPIRED);
+    } finally {
+      vi.useRealTimers();
+      await custom.close();
+    }
+  });
+
+  it('treats a lifetime of 0 as expired at once', async () => {
+    const custom = await startEmulator({ tokenLifetimeSeconds: 0 });
+    try {
+      const res = await tokenRequest({}, custom);
+      expect(res.json).toMatchObject({ expires_in: 0 });
+      const listed = await projectCall((res.json as { access_token: string }).access_token, 'GET', '', undefined, custom);
+      expect(listed.json).toEqual(EXPIRED);
+    } finally {
+      await custom.close();
+    }
+  });
+
+  it('answers an unknown token with the plain 401, not "expired"', async () => {
+    await accessToken();
+    const res = await projectCall('not-a-token', 'GET');
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer');
+    expect(res.json).toEqual(UNAUTHORIZED);
+    expect(res.text).not.toMatch(/expired/i);
+  });
+
+  it('refuses the api token on project routes and access tokens on service-plan routes', async () => {
+    const token = await accessToken();
+
+    const apiTokenOnProject = await projectCall(emulator.apiToken, 'GET');
+    expect(apiTokenOnProject.status).toBe(401);
+    expect(apiTokenOnProject.json).toEqual(UNAUTHORIZED);
+
+    const accessTokenOnPlan = await call('GET', '', { headers: { authorization: `Bearer ${token}` } });
+    expect(accessTokenOnPlan.status).toBe(401);
+    expect(accessTokenOnPlan.json).toEqual(UNAUTHORIZED);
+
+    // An expired token on the service plan is just a wrong token there.
+    emulator.expireTokens();
+    const expiredOnPlan = await call('GET', '', { headers: { authorization: `Bearer ${token}` } });
+    expect(expiredOnPlan.headers['www-authenticate']).toBe('Bearer');
+    expect(expiredOnPlan.json).toEqual(UNAUTHORIZED);
+
+    const otherProject = await request(`${emulator.url}/xms/v1/${emulator.servicePlanId}x/groups`, {
+      headers: { authorization: `Bearer ${await accessToken()}` },
+    });
+    expect(otherProject.statusCode).toBe(401);
+    expect(await otherProject.body.json()).toEqual(UNAUTHORIZED);
+    expect(emulator.store.list().count).toBe(0);
+  });
+
+  it('answers 401 to a key ID and secret sent as if they were a token', async () => {
+    const res = await projectCall(emulator.keySecret, 'GET');
+    expect(res.status).toBe(401);
+    expect(res.json).toEqual(UNAUTHORIZED);
+  });
+});
+
+describe('fault kinds', () => {
+  /** Settles to 'pending' if `promise` has not settled within `ms`. */
+  async function stateAfter(promise: Promise<unknown>, ms: number): Promise<'settled' | 'pending'> {
+    const timeout = new Promise<'pending'>((resolve) => setTimeout(() => resolve('pending'), ms));
+    return Promise.race([promise.then(() => 'settled' as const, () => 'settled' as const), timeout]);
+  }
+
+  it('delays a normal answer by delayMs, recording the request on arrival', async () => {
+    emulator.faults.push({ delayMs: 300 });
+    const started = performance.now();
+    const pending = call('POST', '', { body: { name: 'Slow' } });
+
+    expect(await stateAfter(pending, 100)).toBe('pending');
+    expect(emulator.requests).toHaveLength(1);
+    const res = await pending;
+    const elapsed = performance.now() - started;
+
+    expect(res.status).toBe(201);
+    expect(res.json).toMatchObject({ name: 'Slow' });
+    // Timers count whole milliseconds of loop time, so allow one below.
+    expect(elapsed).toBeGreaterThanOrEqual(299);
+    expect(emulator.faults).toEqual([]);
+
+    const quick = performance.now();
+    expect((await call('GET')).status).toBe(200);
+    expect(performance.now() - quick).toBeLessThan(250);
+  });
+
+  it('delays a fault status by delayMs', async () => {
+    emulator.faults.push({ delayMs: 200, status: 503, body: '{"code":"busy","text":"Later"}' });
+    const started = performance.now();
+    const res = await call('POST', '', { body: {} });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(199);
+    expect(res.status).toBe(503);
+    expect(res.json).toEqual({ code: 'busy', text: 'Later' });
+    expect(emulator.store.list().count).toBe(0);
+  });
+
+  it('drops the connection without an answer, doing nothing, then behaves again', async () => {
+    emulator.faults.push({ drop: true });
+    await expect(call('POST', '', { body: { name: 'Lost' } })).rejects.toMatchObject({ code: 'UND_ERR_SOCKET' });
+    expect(emulator.requests).toHaveLength(1);
+    expect(emulator.store.list().count).toBe(0);
+    expect((await call('GET')).status).toBe(200);
+    expect(emulator.faults).toEqual([]);
+  });
+
+  it('drops the connection after delayMs', async () => {
+    emulator.faults.push({ drop: true, delayMs: 200, status: 500 });
+    const started = performance.now();
+    await expect(call('GET')).rejects.toMatchObject({ code: 'UND_ERR_SOCKET' });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(199);
+  });
+
+  it('hangs until the client gives up, and close() still finishes promptly, clearing delay timers', async () => {
+    const own = await startEmulator();
+    const impatient = new Agent({ headersTimeout: 200 });
+    const setTimeoutSpy = vi.spyOn(globalThis, 'setTimeout');
+    const clearTimeoutSpy = vi.spyOn(globalThis, 'clearTimeout');
+    try {
+      own.faults.push({ hang: true }, { hang: true, delayMs: 60_000 }, { delayMs: 60_000 });
+      const url = `${own.url}/xms/v1/${own.servicePlanId}/groups`;
+      const headers = { authorization: `Bearer ${own.apiToken}` };
+
+      await expect(request(url, { headers, dispatcher: impatient })).rejects.toMatchObject({ code: 'UND_ERR_HEADERS_TIMEOUT' });
+
+      const hanging = request(url, { headers }).then(() => 'answered', (error: { code?: string }) => error.code);
+      const delayed = request(url, { headers }).then(() => 'answered', (error: { code?: string }) => error.code);
+      await vi.waitFor(() => expect(own.requests).toHaveLength(3));
+      expect(await stateAfter(hanging, 100)).toBe('pending');
+
+      const closing = performance.now();
+      await own.close();
+      expect(performance.now() - closing).toBeLessThan(500);
+      expect(await hanging).toBe('UND_ERR_SOCKET');
+      expect(await delayed).toBe('UND_ERR_SOCKET');
+      // Only the plain delay sets a timer (a hang ignores delayMs); close() cleared it.
+      const delayTimers = setTimeoutSpy.mock.calls.flatMap(([, ms], i) => (ms === 60_000 ? [setTimeoutSpy.mock.results[i]?.value] : []));
+      expect(delayTimers).toHaveLength(1);
+      expect(clearTimeoutSpy).toHaveBeenCalledWith(delayTimers[0]);
+    } finally {
+      setTimeoutSpy.mockRestore();
+      clearTimeoutSpy.mockRestore();
+      await impatient.destroy();
+    }
+  });
+
+  it('applies a fault with a path only to requests whose path contains it; others pass it by uncounted', async () => {
+    emulator.faults.push({ path: '/oauth2/token', after: 1, status: 503, body: '{"error":"temporarily_unavailable"}' });
+
+    for (let i = 0; i < 3; i++) expect((await call('GET')).status).toBe(200);
+    expect((await tokenRequest()).status).toBe(200);
+    const refused = await tokenRequest();
+    expect(refused.status).toBe(503);
+    expect(refused.json).toEqual({ error: 'temporarily_unavailable' });
+    expect((await tokenRequest()).status).toBe(200);
+    expect(emulator.faults).toEqual([]);
+    expect(emulator.tokensIssued).toBe(2);
+  });
+
+  it('serves the first queued fault that matches the request, keeping the rest in order', async () => {
+    emulator.faults.push(
+      { path: '/oauth2/token', status: 503 },
+      { path: '/members', status: 502 },
+      { status: 500 },
+      { path: '/oauth2/token', status: 429 },
+    );
+    const group = emulator.store.create({ members: ['+14155550100'] });
+
+    expect((await call('GET', `/${group.id}`)).status).toBe(500);
+    expect((await call('GET', `/${group.id}`)).status).toBe(200);
+    expect((await call('GET', `/${group.id}/members`)).status).toBe(502);
+    expect((await call('GET', `/${group.id}/members`)).status).toBe(200);
+    expect((await tokenRequest()).status).toBe(503);
+    expect(emulator.faults).toEqual([{ path: '/oauth2/token', status: 429 }]);
+    expect((await tokenRequest()).status).toBe(429);
+    expect((await tokenRequest()).status).toBe(200);
+  });
+
+  it('matches the path without the query string', async () => {
+    emulator.faults.push({ path: 'page', status: 500 });
+    expect((await call('GET', '', { query: { page: '0' } })).status).toBe(200);
+    expect(emulator.faults).toHaveLength(1);
   });
 });

@@ -1,6 +1,7 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AccessTokens, answerTokenRequest, sameSecret, TOKEN_PATH } from './oauth.js';
 import { EmulatorError, GroupStore, invalidFormat } from './store.js';
 
 export interface EmulatorOptions {
@@ -12,6 +13,14 @@ export interface EmulatorOptions {
   servicePlanId?: string;
   /** Default: 32 random lowercase hex characters. */
   apiToken?: string;
+  /** OAuth2 project auth: the project in `/xms/v1/{projectId}/groups`. Default: 32 random lowercase hex characters. */
+  projectId?: string;
+  /** OAuth2 client ID for the token endpoint (HTTP Basic user). Default: 32 random lowercase hex characters. */
+  keyId?: string;
+  /** OAuth2 client secret for the token endpoint (HTTP Basic password). Default: 32 random lowercase hex characters. */
+  keySecret?: string;
+  /** How long an access token lasts, and the `expires_in` the token endpoint reports. Default 3600. */
+  tokenLifetimeSeconds?: number;
 }
 
 export interface RecordedRequest {
@@ -27,14 +36,28 @@ export interface RecordedRequest {
   rawBody: string;
 }
 
-/** A reply the emulator gives instead of its own, to show a client Sinch failing. */
+/**
+ * A way the emulator misbehaves once, to show a client Sinch failing. In order of precedence:
+ * `hang` never answers; `drop` closes the connection without an answer; `status` answers with that
+ * status and `body`; otherwise the request is answered normally. `delayMs` waits before any of these
+ * but `hang`. A fault served without `status` ignores `body` and `contentType`.
+ */
 export interface Fault {
-  /** How many requests to answer normally first. */
+  /** How many matching requests to answer normally first. */
   after?: number;
-  status: number;
-  /** Sent exactly as given. */
+  /** Only requests whose path (without the query string) contains this count towards or receive the fault. */
+  path?: string;
+  status?: number;
+  /** Sent exactly as given, with `status`. Default empty. */
   body?: string;
+  /** Default "application/json". */
   contentType?: string;
+  /** Milliseconds to wait before answering (or dropping); the request is recorded on arrival. */
+  delayMs?: number;
+  /** Destroys the connection without any answer (after `delayMs`, if given). */
+  drop?: true;
+  /** Never answers, keeping the connection open until the emulator closes. */
+  hang?: true;
 }
 
 export interface Emulator {
@@ -42,12 +65,25 @@ export interface Emulator {
   readonly url: string;
   readonly servicePlanId: string;
   readonly apiToken: string;
+  /** OAuth2 project auth: `/xms/v1/{projectId}/groups...` accepts only access tokens from `tokenUrl`. */
+  readonly projectId: string;
+  readonly keyId: string;
+  readonly keySecret: string;
+  /** `${url}/oauth2/token`: client-credentials grant with HTTP Basic `keyId:keySecret`. */
+  readonly tokenUrl: string;
+  /** How many access tokens the token endpoint has issued so far. */
+  readonly tokensIssued: number;
+  /** Expires every access token issued so far (later ones are not affected). */
+  expireTokens(): void;
   /** Every request received, refused ones included, in order. */
   readonly requests: RecordedRequest[];
   readonly store: GroupStore;
-  /** Queued faults: the first is served once its `after` requests have passed, then dropped. */
+  /**
+   * Queued faults. A request is matched against the first fault whose `path` it matches (or that has
+   * none): that fault is served once its `after` matching requests have passed, then removed.
+   */
   readonly faults: Fault[];
-  /** Stops the server, dropping keep-alive connections so it does not linger. */
+  /** Stops the server, dropping keep-alive and hanging connections and cancelling delays, so it does not linger. */
   close(): Promise<void>;
 }
 
@@ -113,12 +149,6 @@ function randomHex(): string {
   return randomBytes(16).toString('hex');
 }
 
-// Hashing first gives timingSafeEqual equal-length inputs, so not even the token's length leaks.
-function sameSecret(given: string, expected: string): boolean {
-  const digest = (value: string) => createHash('sha256').update(value).digest();
-  return timingSafeEqual(digest(given), digest(expected));
-}
-
 function bearerToken(header: string | undefined): string | undefined {
   return /^Bearer +(\S+) *$/i.exec(header ?? '')?.[1];
 }
@@ -180,28 +210,83 @@ function send(res: ServerResponse, { status, body, headers }: Reply): void {
   res.end(json);
 }
 
-function sendFault(res: ServerResponse, { status, body = '', contentType = 'application/json' }: Fault): void {
+function sendFault(res: ServerResponse, status: number, { body = '', contentType = 'application/json' }: Fault): void {
   res.writeHead(status, { 'content-type': contentType, 'content-length': String(Buffer.byteLength(body)) });
   res.end(body);
 }
+
+const UNAUTHORIZED = refusal(401, 'unauthorized', 'Invalid or missing credentials.', { 'www-authenticate': 'Bearer' });
+
+const TOKEN_EXPIRED = refusal(401, 'unauthorized', 'The access token expired.', {
+  'www-authenticate': 'Bearer error="invalid_token", error_description="The access token expired"',
+});
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const host = options.host ?? '127.0.0.1';
   const servicePlanId = options.servicePlanId ?? randomHex();
   const apiToken = options.apiToken ?? randomHex();
+  const projectId = options.projectId ?? randomHex();
+  const keyId = options.keyId ?? randomHex();
+  const keySecret = options.keySecret ?? randomHex();
+  const tokenLifetimeSeconds = options.tokenLifetimeSeconds ?? 3600;
+  if (!Number.isFinite(tokenLifetimeSeconds) || tokenLifetimeSeconds < 0) {
+    throw new RangeError(`tokenLifetimeSeconds must be a non-negative number, not ${tokenLifetimeSeconds}`);
+  }
+  const accessTokens = new AccessTokens(tokenLifetimeSeconds);
   const store = new GroupStore();
   const requests: RecordedRequest[] = [];
   const faults: Fault[] = [];
 
+  // Delays and hangs in progress; close() ends them all so no timer outlives the server.
+  const waits = new Set<() => void>();
+  let closed = false;
+  /** Resolves true after `ms`, or false as soon as the emulator closes; without `ms`, only then. */
+  function wait(ms?: number): Promise<boolean> {
+    if (closed) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const timer = ms === undefined ? undefined : setTimeout(() => finish(true), ms);
+      const cancel = () => finish(false);
+      function finish(elapsed: boolean) {
+        clearTimeout(timer);
+        waits.delete(cancel);
+        resolve(elapsed);
+      }
+      waits.add(cancel);
+    });
+  }
+
+  /** The service plan accepts only its api token, the project only unexpired access tokens. */
+  function authenticate(planId: string | undefined, token: string | undefined): Reply | undefined {
+    if (token === undefined) return UNAUTHORIZED;
+    // Both comparisons always run, so timing does not tell which kind of credential was close.
+    const isApiToken = sameSecret(token, apiToken);
+    const accessToken = accessTokens.check(token);
+    if (planId === servicePlanId && isApiToken) return undefined;
+    if (planId === projectId && accessToken === 'valid') return undefined;
+    if (planId === projectId && accessToken === 'expired') return TOKEN_EXPIRED;
+    return UNAUTHORIZED;
+  }
+
   // The checks run in the order a gateway would: route, credentials, method, then the body.
-  function answer(req: IncomingMessage, url: URL, parsed: ParsedBody | undefined): Reply {
+  function answer(req: IncomingMessage, url: URL, rawBody: string | undefined, parsed: ParsedBody | undefined): Reply {
+    if (url.pathname === TOKEN_PATH) {
+      return answerTokenRequest(
+        {
+          method: req.method ?? 'GET',
+          authorization: req.headers.authorization,
+          contentType: req.headers['content-type'],
+          rawBody,
+        },
+        { keyId, keySecret },
+        accessTokens,
+      );
+    }
+
     const route = findRoute(url.pathname);
     if (!route) return { status: 404 };
 
-    const token = bearerToken(req.headers.authorization);
-    if (token === undefined || !sameSecret(token, apiToken) || route.planId !== servicePlanId) {
-      return refusal(401, 'unauthorized', 'Invalid or missing credentials.', { 'www-authenticate': 'Bearer' });
-    }
+    const denied = authenticate(route.planId, bearerToken(req.headers.authorization));
+    if (denied) return denied;
 
     const method = req.method ?? 'GET';
     const handler = route.methods[method];
@@ -245,10 +330,27 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       body: parsed && 'value' in parsed ? parsed.value : undefined,
       rawBody: rawBody ?? '',
     });
-    const fault = faults[0];
+    const index = faults.findIndex(({ path }) => path === undefined || url.pathname.includes(path));
+    const fault = faults[index];
     if (fault && (fault.after ?? 0) > 0) fault.after = (fault.after ?? 0) - 1;
-    else if (fault) return sendFault(res, faults.shift()!);
-    send(res, answer(req, url, parsed));
+    else if (fault) {
+      faults.splice(index, 1);
+      if (fault.hang) {
+        await wait();
+        res.destroy();
+        return;
+      }
+      if (fault.delayMs !== undefined && !(await wait(fault.delayMs))) {
+        res.destroy();
+        return;
+      }
+      if (fault.drop) {
+        res.destroy();
+        return;
+      }
+      if (fault.status !== undefined) return sendFault(res, fault.status, fault);
+    }
+    send(res, answer(req, url, rawBody, parsed));
   }
 
   const server = createServer((req, res) => {
@@ -268,17 +370,28 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const { port } = server.address() as AddressInfo;
   const origin = host.includes(':') ? `[${host}]` : host;
 
+  const url = `http://${origin}:${port}`;
   return {
-    url: `http://${origin}:${port}`,
+    url,
     servicePlanId,
     apiToken,
+    projectId,
+    keyId,
+    keySecret,
+    tokenUrl: `${url}${TOKEN_PATH}`,
+    get tokensIssued() {
+      return accessTokens.issued;
+    },
+    expireTokens: () => accessTokens.expireAll(),
     requests,
     store,
     faults,
     close: () =>
       new Promise<void>((resolve, reject) => {
+        closed = true;
+        for (const cancel of [...waits]) cancel();
         server.close((error) => (error ? reject(error) : resolve()));
-        // Keep-alive sockets would otherwise hold close() open until they time out.
+        // Keep-alive and hanging sockets would otherwise hold close() open until they time out.
         server.closeAllConnections();
       }),
   };
