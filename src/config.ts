@@ -1,3 +1,6 @@
+import { DEFAULT_AUTH_URL, type Credentials } from './sinch/auth.js';
+import { DEFAULT_RETRY, DEFAULT_TIMEOUT_MS } from './sinch/http.js';
+
 /** A setting is missing or wrong. Messages name the variable, never a secret's value. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -6,11 +9,25 @@ export class ConfigError extends Error {
 export const REGIONS = ['us', 'eu', 'au', 'br', 'ca'] as const;
 export type Region = (typeof REGIONS)[number];
 
-export type Config =
-  | { mode: 'sinch'; baseUrl: string; servicePlanId: string; apiToken: string }
-  | { mode: 'emulator' };
+export interface TransportSettings {
+  timeoutMs: number;
+  retry: { maxRetries: number; maxElapsedMs: number };
+}
 
-const CREDENTIALS = ['SINCH_SERVICE_PLAN_ID', 'SINCH_API_TOKEN'] as const;
+export type Config = TransportSettings &
+  (
+    | {
+        mode: 'sinch';
+        baseUrl: string;
+        credentials: Credentials;
+        /** Worth telling whoever starts the server, such as which of two sets of credentials is used. */
+        notes: string[];
+      }
+    | { mode: 'emulator' }
+  );
+
+const SERVICE_PLAN = ['SINCH_SERVICE_PLAN_ID', 'SINCH_API_TOKEN'] as const;
+const OAUTH = ['SINCH_PROJECT_ID', 'SINCH_KEY_ID', 'SINCH_KEY_SECRET'] as const;
 
 /**
  * Reads the Sinch settings. With no credentials at all the server runs on the embedded emulator, so it
@@ -18,45 +35,91 @@ const CREDENTIALS = ['SINCH_SERVICE_PLAN_ID', 'SINCH_API_TOKEN'] as const;
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const value = (name: string) => env[name]?.trim() || undefined;
-  const given = CREDENTIALS.filter((name) => value(name));
-  if (given.length === 0) {
-    const stray = ['SINCH_REGION', 'SINCH_SMS_BASE_URL'].find((name) => value(name));
-    if (stray) throw new ConfigError(`${stray} is set but ${CREDENTIALS.join(' and ')} are not: set both to use Sinch, or unset ${stray} to use the built-in emulator`);
-    return { mode: 'emulator' };
+  const transport: TransportSettings = {
+    timeoutMs: whole(env, 'SINCH_TIMEOUT_MS', DEFAULT_TIMEOUT_MS, 1),
+    retry: {
+      maxRetries: whole(env, 'SINCH_MAX_RETRIES', DEFAULT_RETRY.maxRetries, 0),
+      maxElapsedMs: whole(env, 'SINCH_RETRY_MAX_ELAPSED_MS', DEFAULT_RETRY.maxElapsedMs, 0),
+    },
+  };
+  const servicePlan = complete(SERVICE_PLAN, value, 'the service plan id and its API token');
+  const oauth = complete(OAUTH, value, 'the project id, key id and key secret');
+  if (!servicePlan && !oauth) {
+    const stray = ['SINCH_REGION', 'SINCH_SMS_BASE_URL', 'SINCH_AUTH_URL'].find((name) => value(name));
+    if (stray) {
+      throw new ConfigError(
+        `${stray} is set but no credentials are: set ${SERVICE_PLAN.join(' and ')} (or ${OAUTH.join(', ')}) to use Sinch, or unset ${stray} to use the built-in emulator`,
+      );
+    }
+    return { mode: 'emulator', ...transport };
   }
-  const missing = CREDENTIALS.filter((name) => !value(name));
-  if (missing.length > 0) {
-    throw new ConfigError(`${missing.join(' and ')} must be set too (${given.join(' and ')} is set): Sinch needs both the service plan id and its API token`);
+  const region = regionOf(value('SINCH_REGION'));
+  const notes: string[] = [];
+  let credentials: Credentials;
+  if (servicePlan) {
+    credentials = { servicePlanId: value('SINCH_SERVICE_PLAN_ID')!, apiToken: value('SINCH_API_TOKEN')! };
+    // As Sinch's own SDKs do when given both.
+    if (oauth) notes.push('both service plan and OAuth credentials are set: using the service plan (SINCH_SERVICE_PLAN_ID)');
+  } else {
+    credentials = {
+      projectId: value('SINCH_PROJECT_ID')!,
+      keyId: value('SINCH_KEY_ID')!,
+      keySecret: value('SINCH_KEY_SECRET')!,
+      authUrl: url('SINCH_AUTH_URL', value('SINCH_AUTH_URL')) ?? DEFAULT_AUTH_URL,
+    };
   }
+  const host = servicePlan ? `${region}.sms.api.sinch.com` : `zt.${region}.sms.api.sinch.com`;
   return {
     mode: 'sinch',
-    baseUrl: baseUrl(value('SINCH_SMS_BASE_URL'), value('SINCH_REGION')),
-    servicePlanId: value('SINCH_SERVICE_PLAN_ID')!,
-    apiToken: value('SINCH_API_TOKEN')!,
+    baseUrl: url('SINCH_SMS_BASE_URL', value('SINCH_SMS_BASE_URL')) ?? `https://${host}`,
+    credentials,
+    notes,
+    ...transport,
   };
 }
 
-function baseUrl(override: string | undefined, regionSetting = 'us'): string {
-  const region = regionSetting.toLowerCase();
-  if (override) {
-    let url: URL;
-    try {
-      url = new URL(override);
-    } catch {
-      throw new ConfigError('SINCH_SMS_BASE_URL is not a URL (expected e.g. https://us.sms.api.sinch.com)');
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-      throw new ConfigError('SINCH_SMS_BASE_URL must be an http:// or https:// URL');
-    }
-    if (url.username || url.password || url.search || url.hash) {
-      throw new ConfigError('SINCH_SMS_BASE_URL must be a plain origin (no credentials, query or fragment)');
-    }
-    return url.href.replace(/\/+$/, '');
+/** True when every variable of a set is given, false when none is; a partial set is refused by name. */
+function complete(names: readonly string[], value: (name: string) => string | undefined, what: string): boolean {
+  const given = names.filter((name) => value(name));
+  if (given.length === 0) return false;
+  const missing = names.filter((name) => !value(name));
+  if (missing.length > 0) {
+    throw new ConfigError(`${missing.join(' and ')} must be set too (${given.join(' and ')} is set): Sinch needs ${what}`);
   }
+  return true;
+}
+
+function whole(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+  const setting = env[name]?.trim();
+  if (!setting) return fallback;
+  const number = Number(setting);
+  if (!Number.isSafeInteger(number) || number < min) {
+    throw new ConfigError(`${name} must be a whole number of at least ${min} (got "${setting}")`);
+  }
+  return number;
+}
+
+function regionOf(setting = 'us'): Region {
+  const region = setting.toLowerCase();
   if (!(REGIONS as readonly string[]).includes(region)) {
-    throw new ConfigError(`SINCH_REGION must be one of ${REGIONS.join(', ')} (got "${regionSetting}")`);
+    throw new ConfigError(`SINCH_REGION must be one of ${REGIONS.join(', ')} (got "${setting}")`);
   }
-  return `https://${region}.sms.api.sinch.com`;
+  return region as Region;
+}
+
+function url(name: string, setting: string | undefined): string | undefined {
+  if (!setting) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(setting);
+  } catch {
+    throw new ConfigError(`${name} is not a URL`);
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new ConfigError(`${name} must be an http:// or https:// URL`);
+  if (parsed.username || parsed.password || parsed.search || parsed.hash) {
+    throw new ConfigError(`${name} must be a plain URL (no credentials, query or fragment)`);
+  }
+  return parsed.href.replace(/\/+$/, '');
 }
 
 /** Which tools to serve, from flags first and then SINCH_READ_ONLY and SINCH_TOOLS. */
@@ -64,10 +127,11 @@ export function loadToolSelection(
   flags: { readOnly?: boolean; tools?: string },
   env: NodeJS.ProcessEnv = process.env,
 ): { readOnly: boolean; only?: string[] } {
-  const tools = flags.tools ?? env.SINCH_TOOLS?.trim();
+  const readOnlyEnv = flag('SINCH_READ_ONLY', env.SINCH_READ_ONLY);
+  const tools = flags.tools ?? (env.SINCH_TOOLS?.trim() || undefined);
   return {
-    readOnly: flags.readOnly || flag('SINCH_READ_ONLY', env.SINCH_READ_ONLY),
-    ...(tools ? { only: tools.split(',').map((name) => name.trim()).filter(Boolean) } : {}),
+    readOnly: flags.readOnly === true || readOnlyEnv,
+    ...(tools === undefined ? {} : { only: tools.split(',').map((name) => name.trim()).filter(Boolean) }),
   };
 }
 

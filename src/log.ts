@@ -1,4 +1,6 @@
+import { redact } from './secrets.js';
+
 // stdout carries the MCP protocol, so everything meant for people goes to stderr.
 export function log(message: string): void {
-  process.stderr.write(`sinch-groups-mcp: ${message}\n`);
+  process.stderr.write(`sinch-groups-mcp: ${redact(message)}\n`);
 }

@@ -1,6 +1,8 @@
-import { Agent, request, type Dispatcher } from 'undici';
-import type { z } from 'zod';
-import { PartialChangeError, SinchApiError, SinchTransportError, type Operation } from './errors.js';
+import type { Dispatcher } from 'undici';
+import { z } from 'zod';
+import { basicAuthorization, OAuthAuth, ServicePlanAuth, type AccessToken, type Authenticator, type Credentials } from './auth.js';
+import { PartialChangeError, SinchApiError, SinchTransportError, describeOperation, type Operation } from './errors.js';
+import { createDispatcher, DEFAULT_RETRY, DEFAULT_TIMEOUT_MS, exchange, type Reply, type RetrySettings } from './http.js';
 import { toE164 } from './numbers.js';
 import {
   ErrorBody,
@@ -15,13 +17,16 @@ import {
 } from './schemas.js';
 import { USER_AGENT } from '../version.js';
 
-export interface SinchClientOptions {
-  /** Origin of the SMS API, e.g. https://us.sms.api.sinch.com; `/xms/v1/{servicePlanId}/groups` is appended. */
+export type SinchClientOptions = Credentials & {
+  /** Origin of the SMS API, e.g. https://us.sms.api.sinch.com; `/xms/v1/{account id}/groups` is appended. */
   baseUrl: string;
-  servicePlanId: string;
-  apiToken: string;
-  dispatcher?: Dispatcher;
-}
+  /** Bound on each request's wait for Sinch. */
+  timeoutMs?: number;
+  retry?: Partial<RetrySettings>;
+};
+
+/** Told after each request of a change that takes several, with how many are done and in all. */
+export type OnProgress = (done: number, total: number) => void;
 
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -32,27 +37,28 @@ type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
  */
 export class SinchGroupsClient {
   readonly #groupsUrl: string;
-  readonly #origin: string;
-  readonly #headers: Record<string, string>;
+  readonly #auth: Authenticator;
   readonly #dispatcher: Dispatcher;
+  readonly #retry: RetrySettings;
+  readonly #timeoutMs: number;
+  readonly #inFlight = new Map<Promise<unknown>, string>();
 
   constructor(options: SinchClientOptions) {
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.#dispatcher = createDispatcher(this.#timeoutMs);
+    this.#auth =
+      'apiToken' in options ? new ServicePlanAuth(options) : new OAuthAuth(options, () => this.#fetchToken(options));
     const base = options.baseUrl.replace(/\/+$/, '');
-    this.#groupsUrl = `${base}/xms/v1/${encodeURIComponent(options.servicePlanId)}/groups`;
-    this.#origin = new URL(base).origin;
-    this.#headers = {
-      authorization: `Bearer ${options.apiToken}`,
-      accept: 'application/json',
-      'user-agent': USER_AGENT,
-    };
-    this.#dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 10_000 });
+    this.#groupsUrl = `${base}/xms/v1/${encodeURIComponent(this.#auth.accountId)}/groups`;
   }
 
-  async createGroup(body: CreateGroupBody): Promise<Group> {
+  async createGroup(body: CreateGroupBody, onProgress?: OnProgress): Promise<Group> {
     const operation = { action: 'create group' };
     const [first = [], ...rest] = chunks(body.members ?? []);
     const firstBody = rest.length === 0 ? body : { ...body, members: first };
-    return this.#thenAdd(operation, () => this.#group(operation, 'POST', '', firstBody), rest);
+    const create = () => this.#group(operation, 'POST', '', firstBody, false);
+    return this.#thenUpdate(operation, create, rest.map((add) => ({ add })), onProgress);
   }
 
   async listGroups(query: ListGroupsQuery = {}): Promise<GroupList> {
@@ -69,7 +75,7 @@ export class SinchGroupsClient {
     return this.#members({ action: 'list members of group', groupId });
   }
 
-  async updateGroup(groupId: string, body: UpdateGroupBody): Promise<Group> {
+  async updateGroup(groupId: string, body: UpdateGroupBody, onProgress?: OnProgress): Promise<Group> {
     const operation = { action: 'update group', groupId };
     if (!needsSplitting(body)) return this.#group(operation, 'POST', groupPath(groupId), body);
     // remove_from_group has to travel with the last request, after changes already applied; naming its
@@ -81,34 +87,52 @@ export class SinchGroupsClient {
       rest.remove = [...new Set([...(rest.remove ?? []), ...members])];
     }
     const [first, ...followUps] = planUpdate(rest);
-    return this.#thenUpdate(operation, () => this.#group(operation, 'POST', groupPath(groupId), first), followUps);
+    return this.#thenUpdate(operation, () => this.#group(operation, 'POST', groupPath(groupId), first), followUps, onProgress);
   }
 
-  async replaceGroup(groupId: string, body: ReplaceGroupBody): Promise<Group> {
+  async replaceGroup(groupId: string, body: ReplaceGroupBody, onProgress?: OnProgress): Promise<Group> {
     const operation = { action: 'replace group', groupId };
     const [first = [], ...rest] = chunks(body.members);
     const firstBody = rest.length === 0 ? body : { ...body, members: first };
-    return this.#thenAdd(operation, () => this.#group(operation, 'PUT', groupPath(groupId), firstBody), rest);
+    const replace = () => this.#group(operation, 'PUT', groupPath(groupId), firstBody);
+    return this.#thenUpdate(operation, replace, rest.map((add) => ({ add })), onProgress);
   }
 
   async deleteGroup(groupId: string): Promise<void> {
     await this.#send({ action: 'delete group', groupId }, 'DELETE', groupPath(groupId));
   }
 
-  close(): Promise<void> {
-    return this.#dispatcher.close();
+  /**
+   * Waits up to `graceMs` for requests under way, and names those still unfinished then: their
+   * outcome is unknown, which whoever stops the process should hear of.
+   */
+  async settle(graceMs: number): Promise<string[]> {
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([Promise.allSettled(this.#inFlight.keys()), grace]);
+    clearTimeout(timer);
+    return [...this.#inFlight.values()];
   }
 
-  #thenAdd(operation: Operation, start: () => Promise<Group>, additions: string[][]): Promise<Group> {
-    return this.#thenUpdate(operation, start, additions.map((add) => ({ add })));
+  /** Ends the connections; requests still under way fail (settle() first to let them finish). */
+  close(): Promise<void> {
+    return this.#dispatcher.destroy();
   }
 
   /** Runs `start`, then each follow-up update in order; a failure after the first request is partial. */
-  async #thenUpdate(operation: Operation, start: () => Promise<Group>, followUps: UpdateGroupBody[]): Promise<Group> {
+  async #thenUpdate(
+    operation: Operation,
+    start: () => Promise<Group>,
+    followUps: UpdateGroupBody[],
+    onProgress?: OnProgress,
+  ): Promise<Group> {
+    const total = followUps.length + 1;
     let group = await start();
+    if (total > 1) onProgress?.(1, total);
     for (const [index, body] of followUps.entries()) {
       try {
         group = await this.#group(operation, 'POST', groupPath(group.id), body);
+        onProgress?.(index + 2, total);
       } catch (error) {
         if (error instanceof SinchApiError || error instanceof SinchTransportError) {
           throw new PartialChangeError(operation, index + 1, followUps.length + 1, group, error);
@@ -124,8 +148,8 @@ export class SinchGroupsClient {
     return this.#read(Members, operation, await this.#send(operation, 'GET', path)).map(toE164);
   }
 
-  async #group(operation: Operation, method: Method, path: string, body?: object): Promise<Group> {
-    return this.#read(Group, operation, await this.#send(operation, method, path, body));
+  async #group(operation: Operation, method: Method, path: string, body?: object, idempotent = true): Promise<Group> {
+    return this.#read(Group, operation, await this.#send(operation, method, path, body, undefined, idempotent));
   }
 
   #read<T extends z.ZodType>(schema: T, operation: Operation, value: unknown): z.output<T> {
@@ -142,30 +166,70 @@ export class SinchGroupsClient {
     path: string,
     body?: object,
     query?: Record<string, number | undefined>,
+    idempotent = true,
   ): Promise<unknown> {
     const url = new URL(this.#groupsUrl + path);
     for (const [key, value] of Object.entries(query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));
     }
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await request(url, {
+    const call = async (authorization: string) =>
+      exchange(this.#dispatcher, this.#retry, this.#timeoutMs, {
+        operation,
+        url,
         method,
-        dispatcher: this.#dispatcher,
-        headers: body === undefined ? this.#headers : { ...this.#headers, 'content-type': 'application/json' },
+        idempotent,
+        headers: {
+          authorization,
+          accept: 'application/json',
+          'user-agent': USER_AGENT,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
-    } catch (error) {
-      throw new SinchTransportError(operation, `could not reach Sinch at ${this.#origin} (${errorMessage(error)})`);
-    }
-    const text = await response.body.text();
-    if (response.statusCode >= 400) throw apiError(operation, response.statusCode, text);
-    if (text.trim() === '') return undefined;
-    try {
-      return JSON.parse(text);
-    } catch {
-      throw new SinchTransportError(operation, `Sinch answered HTTP ${response.statusCode} with a body that is not JSON`);
-    }
+    const sent = (async () => {
+      const authorization = await this.#auth.authorization();
+      let reply = await call(authorization);
+      // An OAuth token can expire on its way; Sinch says so, and one retry with a fresh token is safe.
+      if (reply.status === 401 && saysExpired(reply) && this.#auth.expired(authorization)) {
+        reply = await call(await this.#auth.authorization());
+      }
+      return reply;
+    })();
+    this.#inFlight.set(sent, describeOperation(operation));
+    const reply = await sent.finally(() => this.#inFlight.delete(sent));
+    return parseReply(operation, reply);
+  }
+
+  async #fetchToken(credentials: Extract<Credentials, { keyId: string }>): Promise<AccessToken> {
+    const operation = { action: 'get an OAuth access token' };
+    const reply = await exchange(this.#dispatcher, this.#retry, this.#timeoutMs, {
+      operation,
+      url: new URL(credentials.authUrl),
+      method: 'POST',
+      idempotent: true,
+      headers: {
+        authorization: basicAuthorization(credentials),
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'application/json',
+        'user-agent': USER_AGENT,
+      },
+      body: 'grant_type=client_credentials',
+    });
+    return this.#read(AccessTokenReply, operation, parseReply(operation, reply));
+  }
+}
+
+const AccessTokenReply = z.object({ access_token: z.string().min(1), expires_in: z.number().positive() });
+
+const saysExpired = (reply: Reply) => /expired/i.test(String(reply.headers['www-authenticate'] ?? ''));
+
+function parseReply(operation: Operation, reply: Reply): unknown {
+  if (reply.status >= 400) throw apiError(operation, reply);
+  if (reply.text.trim() === '') return undefined;
+  try {
+    return JSON.parse(reply.text);
+  } catch {
+    throw new SinchTransportError(operation, `Sinch answered HTTP ${reply.status} with a body that is not JSON`);
   }
 }
 
@@ -200,7 +264,7 @@ function planUpdate(body: Omit<UpdateGroupBody, 'remove_from_group'>): [UpdateGr
   return [{ ...first, ...once }, ...rest];
 }
 
-function apiError(operation: Operation, status: number, text: string): SinchApiError {
+function apiError(operation: Operation, { status, text, attempts }: Reply): SinchApiError {
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -208,10 +272,8 @@ function apiError(operation: Operation, status: number, text: string): SinchApiE
     body = undefined;
   }
   const parsed = ErrorBody.safeParse(body);
-  if (!parsed.success) return new SinchApiError(operation, status, undefined, undefined);
-  if ('text' in parsed.data) return new SinchApiError(operation, status, String(parsed.data.code), parsed.data.text);
-  const { code, status: reason, message } = parsed.data.error;
-  return new SinchApiError(operation, status, reason ?? (code === undefined ? undefined : String(code)), message);
+  const { code, text: description } = parsed.success ? parsed.data : { code: undefined, text: undefined };
+  return new SinchApiError(operation, status, code, description, attempts);
 }
 
 /** Sinch documents null fields as left out; reading them as absent keeps one shape for both. */

@@ -17,8 +17,11 @@ export class SinchApiError extends Error {
     readonly status: number,
     readonly code: string | undefined,
     readonly text: string | undefined,
+    /** Requests made, retries included. */
+    readonly attempts = 1,
   ) {
-    super(`Sinch answered ${describeOperation(operation)} with HTTP ${status}${code ? ` ${code}` : ''}${text ? `: ${text}` : ''}`);
+    const tried = attempts > 1 ? ` (after ${attempts} attempts)` : '';
+    super(`Sinch answered ${describeOperation(operation)} with HTTP ${status}${code ? ` ${code}` : ''}${text ? `: ${text}` : ''}${tried}`);
   }
 }
 

@@ -134,14 +134,19 @@ export const Members = z.array(z.string());
 export type Group = z.output<typeof Group>;
 export type GroupList = z.output<typeof GroupList>;
 
-/** Sinch answers errors in one of two shapes; both are read. */
+/** Sinch answers errors in one of two shapes, and its OAuth token endpoint in a third; each is read as code and text. */
 export const ErrorBody = z.union([
-  z.object({ code: z.union([z.string(), z.number()]), text: z.string() }),
-  z.object({
-    error: z.object({
-      code: z.union([z.string(), z.number()]).optional(),
-      message: z.string().optional(),
-      status: z.string().optional(),
-    }),
-  }),
+  z.object({ code: z.union([z.string(), z.number()]), text: z.string() }).transform(({ code, text }) => ({ code: String(code), text })),
+  z
+    .object({ error: z.string(), error_description: z.string().optional() })
+    .transform(({ error, error_description }) => ({ code: error, text: error_description })),
+  z
+    .object({
+      error: z.object({
+        code: z.union([z.string(), z.number()]).optional(),
+        message: z.string().optional(),
+        status: z.string().optional(),
+      }),
+    })
+    .transform(({ error }) => ({ code: error.status ?? (error.code === undefined ? undefined : String(error.code)), text: error.message })),
 ]);
