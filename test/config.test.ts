@@ -4,16 +4,61 @@ import { ConfigError, loadConfig } from '../src/config.js';
 const SECRET = 'tok-0123456789abcdef';
 
 describe('configuration from the environment', () => {
+  const DEFAULT_TRANSPORT = { timeoutMs: 30_000, retry: { maxRetries: 3, maxElapsedMs: 60_000 } };
+
   test('no Sinch variables at all means the built-in emulator', () => {
-    expect(loadConfig({})).toEqual({ mode: 'emulator' });
+    expect(loadConfig({})).toEqual({ mode: 'emulator', ...DEFAULT_TRANSPORT });
   });
 
-  test('credentials default to the US region', () => {
+  test('service plan credentials default to the US region', () => {
     expect(loadConfig({ SINCH_SERVICE_PLAN_ID: 'plan1', SINCH_API_TOKEN: SECRET })).toEqual({
       mode: 'sinch',
       baseUrl: 'https://us.sms.api.sinch.com',
-      servicePlanId: 'plan1',
-      apiToken: SECRET,
+      credentials: { servicePlanId: 'plan1', apiToken: SECRET },
+      notes: [],
+      ...DEFAULT_TRANSPORT,
+    });
+  });
+
+  test('OAuth credentials use the zt host of the region and Sinch\'s token endpoint', () => {
+    expect(loadConfig({ SINCH_PROJECT_ID: 'proj', SINCH_KEY_ID: 'key', SINCH_KEY_SECRET: SECRET, SINCH_REGION: 'eu' })).toEqual({
+      mode: 'sinch',
+      baseUrl: 'https://zt.eu.sms.api.sinch.com',
+      credentials: { projectId: 'proj', keyId: 'key', keySecret: SECRET, authUrl: 'https://auth.sinch.com/oauth2/token' },
+      notes: [],
+      ...DEFAULT_TRANSPORT,
+    });
+  });
+
+  test('SINCH_AUTH_URL overrides the token endpoint', () => {
+    const config = loadConfig({
+      SINCH_PROJECT_ID: 'proj',
+      SINCH_KEY_ID: 'key',
+      SINCH_KEY_SECRET: SECRET,
+      SINCH_AUTH_URL: 'http://127.0.0.1:9/oauth2/token',
+    });
+    expect(config).toMatchObject({ credentials: { authUrl: 'http://127.0.0.1:9/oauth2/token' } });
+  });
+
+  test('with both kinds of credentials the service plan is used, and a note says so', () => {
+    const config = loadConfig({
+      SINCH_SERVICE_PLAN_ID: 'plan1',
+      SINCH_API_TOKEN: SECRET,
+      SINCH_PROJECT_ID: 'proj',
+      SINCH_KEY_ID: 'key',
+      SINCH_KEY_SECRET: SECRET,
+    });
+    expect(config).toMatchObject({ baseUrl: 'https://us.sms.api.sinch.com', credentials: { servicePlanId: 'plan1' } });
+    expect(config.mode === 'sinch' && config.notes).toEqual([
+      'both service plan and OAuth credentials are set: using the service plan (SINCH_SERVICE_PLAN_ID)',
+    ]);
+  });
+
+  test('timeout and retry bounds are configurable', () => {
+    expect(loadConfig({ SINCH_TIMEOUT_MS: '500', SINCH_MAX_RETRIES: '0', SINCH_RETRY_MAX_ELAPSED_MS: '1000' })).toEqual({
+      mode: 'emulator',
+      timeoutMs: 500,
+      retry: { maxRetries: 0, maxElapsedMs: 1000 },
     });
   });
 
@@ -39,6 +84,11 @@ describe('configuration from the environment', () => {
     [{ SINCH_SERVICE_PLAN_ID: 'p', SINCH_API_TOKEN: SECRET, SINCH_SMS_BASE_URL: 'not a url' }, /SINCH_SMS_BASE_URL/],
     [{ SINCH_SERVICE_PLAN_ID: 'p', SINCH_API_TOKEN: SECRET, SINCH_SMS_BASE_URL: 'ftp://example.com' }, /http/],
     [{ SINCH_SMS_BASE_URL: 'http://127.0.0.1:1' }, /SINCH_SERVICE_PLAN_ID and SINCH_API_TOKEN/],
+    [{ SINCH_PROJECT_ID: 'proj', SINCH_KEY_SECRET: SECRET }, /SINCH_KEY_ID must be set too/],
+    [{ SINCH_KEY_ID: 'key' }, /SINCH_PROJECT_ID and SINCH_KEY_SECRET must be set too/],
+    [{ SINCH_SERVICE_PLAN_ID: 'p', SINCH_PROJECT_ID: 'proj', SINCH_KEY_ID: 'k', SINCH_KEY_SECRET: SECRET }, /SINCH_API_TOKEN/],
+    [{ SINCH_TIMEOUT_MS: '0' }, /SINCH_TIMEOUT_MS must be a whole number of at least 1/],
+    [{ SINCH_MAX_RETRIES: 'many' }, /SINCH_MAX_RETRIES/],
   ])('%o is refused, naming the variable and never the token', (env, message) => {
     let error: unknown;
     try {

@@ -23,9 +23,12 @@ export interface Harness extends Connection {
 export const textOf = (result: CallToolResult) =>
   result.content.map((part) => (part.type === 'text' ? part.text : '')).join('');
 
+/** Retries as in production, but with delays short enough for a test suite. */
+export const FAST_RETRY = { minDelayMs: 5, maxDelayMs: 50 };
+
 /** The real server over its own Sinch client, connected to an SDK client in memory. */
 export async function connect(sinchOptions: SinchClientOptions): Promise<Connection> {
-  const sinch = new SinchGroupsClient(sinchOptions);
+  const sinch = new SinchGroupsClient({ ...sinchOptions, retry: { ...FAST_RETRY, ...sinchOptions.retry } });
   const server = createServer({ sinch });
   const client = new Client({ name: 'test', version: '1.0.0' });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();

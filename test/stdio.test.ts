@@ -104,4 +104,86 @@ describe('the command line over stdio', () => {
     const [code] = await once(child, 'exit');
     expect(code).toBe(0);
   });
+
+  test('garbage on stdin gets JSON-RPC errors, and the server reads on', async () => {
+    const child = spawnRaw(cleanEnv());
+    child.send('this is not json');
+    child.send('{"hello": "world"}');
+    child.send(JSON.stringify(INITIALIZE));
+    const replies = await child.replies(3);
+    expect(replies[0]).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32700 } });
+    expect(replies[1]).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32600 } });
+    expect(replies[2]).toMatchObject({ jsonrpc: '2.0', id: 1, result: { serverInfo: { name: 'sinch-groups-mcp' } } });
+    child.stdin.end();
+    expect((await once(child, 'exit'))[0]).toBe(0);
+  });
+
+  test('SIGTERM stops it at once, with exit code 0', async () => {
+    const child = spawnRaw(cleanEnv());
+    child.send(JSON.stringify(INITIALIZE));
+    await child.replies(1);
+    const started = Date.now();
+    child.kill('SIGTERM');
+    expect((await once(child, 'exit'))[0]).toBe(0);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  test('stopping while Sinch has not answered says so on stderr, and still exits promptly', async () => {
+    const emulator = await startEmulator();
+    open.push(() => emulator.close());
+    emulator.faults.push({ path: '/groups/SLOW1', hang: true });
+    const child = spawnRaw(
+      cleanEnv({
+        SINCH_SMS_BASE_URL: emulator.url,
+        SINCH_SERVICE_PLAN_ID: emulator.servicePlanId,
+        SINCH_API_TOKEN: emulator.apiToken,
+      }),
+    );
+    child.send(JSON.stringify(INITIALIZE));
+    await child.replies(1);
+    child.send(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'get_group', arguments: { group_id: 'SLOW1' } } }));
+    await until(() => emulator.requests.length === 1);
+    const started = Date.now();
+    child.stdin.end();
+    expect((await once(child, 'exit'))[0]).toBe(0);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(child.stderr()).toContain('stdin closed while Sinch had not answered: get group SLOW1; it may or may not have been applied');
+    expect(child.stderr()).not.toContain(emulator.apiToken);
+  }, 15_000);
 });
+
+const INITIALIZE = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+};
+
+/** The server as a bare process: lines in, parsed lines out, so that malformed input can be sent. */
+function spawnRaw(env: Record<string, string>) {
+  const child = spawn(process.execPath, [CLI], { env });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  open.push(async () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  return Object.assign(child, {
+    send: (line: string) => child.stdin.write(`${line}\n`),
+    stderr: () => stderr,
+    /** The first `count` lines the server wrote, each parsed: anything that is not JSON fails the test. */
+    async replies(count: number): Promise<unknown[]> {
+      await until(() => stdout.split('\n').filter(Boolean).length >= count);
+      return stdout.split('\n').filter(Boolean).slice(0, count).map((line) => JSON.parse(line));
+    },
+  });
+}
+
+async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

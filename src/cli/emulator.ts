@@ -6,6 +6,9 @@ export interface EmulatorCommandOptions {
   port: number;
   servicePlanId?: string;
   apiToken?: string;
+  projectId?: string;
+  keyId?: string;
+  keySecret?: string;
   seed: boolean;
 }
 
@@ -18,10 +21,16 @@ export async function runEmulator(options: EmulatorCommandOptions): Promise<void
       `Sinch Groups emulator listening on ${emulator.url}`,
       `Groups API: ${emulator.url}/xms/v1/${emulator.servicePlanId}/groups (Authorization: Bearer <token>)`,
       '',
-      'Point sinch-groups-mcp (or any Sinch client) at it with:',
+      'Point sinch-groups-mcp (or any Sinch client) at it with service plan credentials:',
       `  SINCH_SMS_BASE_URL=${emulator.url}`,
       `  SINCH_SERVICE_PLAN_ID=${emulator.servicePlanId}`,
       `  SINCH_API_TOKEN=${emulator.apiToken}`,
+      'or with OAuth2 (token endpoint included):',
+      `  SINCH_SMS_BASE_URL=${emulator.url}`,
+      `  SINCH_AUTH_URL=${emulator.tokenUrl}`,
+      `  SINCH_PROJECT_ID=${emulator.projectId}`,
+      `  SINCH_KEY_ID=${emulator.keyId}`,
+      `  SINCH_KEY_SECRET=${emulator.keySecret}`,
       '',
     ].join('\n'),
   );

@@ -11,12 +11,14 @@ const USAGE = `Usage:
                                    serve MCP on stdio (Sinch credentials from the environment,
                                    or the built-in emulator when none are set); --read-only serves
                                    only the tools that change nothing, --tools only those named
-  sinch-groups-mcp emulator [--host 127.0.0.1] [--port 0] [--service-plan-id ID] [--api-token TOKEN] [--seed]
+  sinch-groups-mcp emulator [--host 127.0.0.1] [--port 0] [--seed]
+                           [--service-plan-id ID] [--api-token TOKEN] [--project-id ID] [--key-id ID] [--key-secret SECRET]
                                    run the Sinch Groups API emulator on its own
   sinch-groups-mcp --help | --version
 
-Environment: SINCH_SERVICE_PLAN_ID, SINCH_API_TOKEN, SINCH_REGION (us, eu, au, br, ca), SINCH_SMS_BASE_URL,
-             SINCH_READ_ONLY, SINCH_TOOLS`;
+Environment: SINCH_SERVICE_PLAN_ID and SINCH_API_TOKEN, or SINCH_PROJECT_ID, SINCH_KEY_ID and SINCH_KEY_SECRET;
+             SINCH_REGION (us, eu, au, br, ca), SINCH_SMS_BASE_URL, SINCH_AUTH_URL, SINCH_TIMEOUT_MS,
+             SINCH_MAX_RETRIES, SINCH_RETRY_MAX_ELAPSED_MS, SINCH_READ_ONLY, SINCH_TOOLS`;
 
 class UsageError extends Error {}
 
@@ -31,6 +33,9 @@ async function main(argv: string[]): Promise<void> {
       port: { type: 'string' },
       'service-plan-id': { type: 'string' },
       'api-token': { type: 'string' },
+      'project-id': { type: 'string' },
+      'key-id': { type: 'string' },
+      'key-secret': { type: 'string' },
       seed: { type: 'boolean' },
       'read-only': { type: 'boolean' },
       tools: { type: 'string' },
@@ -40,7 +45,9 @@ async function main(argv: string[]): Promise<void> {
   if (values.version) return void process.stdout.write(`${VERSION}\n`);
   const [command, ...extra] = positionals;
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
-  const emulatorOnly = ['host', 'port', 'service-plan-id', 'api-token', 'seed'].filter((name) => name in values);
+  const emulatorOnly = ['host', 'port', 'service-plan-id', 'api-token', 'project-id', 'key-id', 'key-secret', 'seed'].filter(
+    (name) => name in values,
+  );
   if (command === 'emulator') {
     const serveOnly = ['read-only', 'tools'].find((name) => name in values);
     if (serveOnly) throw new UsageError(`--${serveOnly} applies to the server, not the emulator command`);
@@ -49,6 +56,9 @@ async function main(argv: string[]): Promise<void> {
       port: port(values.port),
       servicePlanId: values['service-plan-id'],
       apiToken: values['api-token'],
+      projectId: values['project-id'],
+      keyId: values['key-id'],
+      keySecret: values['key-secret'],
       seed: values.seed ?? false,
     });
   }
@@ -62,6 +72,14 @@ function port(value: string | undefined): number {
   const number = Number(value);
   if (!Number.isInteger(number) || number < 0 || number > 65_535) throw new UsageError(`--port must be 0 to 65535 (got "${value}")`);
   return number;
+}
+
+// Whatever escapes is reported on stderr through log(), which masks credentials, never as a raw trace.
+for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+  process.on(event, (error: unknown) => {
+    log(`stopping after an unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  });
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

@@ -1,4 +1,5 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { ErrorCode, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { loadConfig } from '../config.js';
 import { startEmulator } from '../emulator/server.js';
 import { seedExampleGroups } from '../emulator/seed.js';
@@ -7,14 +8,22 @@ import { createServer } from '../mcp/server.js';
 import type { ToolSelection } from '../mcp/tool.js';
 import { SinchGroupsClient } from '../sinch/client.js';
 
+/** How long a stopping server waits for Sinch requests under way before giving up on them. */
+const SHUTDOWN_GRACE_MS = 3_000;
+
 /** Serves MCP on stdio, against Sinch when credentials are set and on the built-in emulator otherwise. */
 export async function serve(selection: ToolSelection): Promise<void> {
+  // stdout carries only protocol messages, whatever a dependency might print.
+  console.log = console.info = console.debug = console.error;
+
   const config = loadConfig();
   const cleanup: Array<() => Promise<void>> = [];
   let sinch: SinchGroupsClient;
   if (config.mode === 'sinch') {
-    sinch = new SinchGroupsClient(config);
-    log(`using Sinch at ${new URL(config.baseUrl).origin}`);
+    sinch = new SinchGroupsClient({ baseUrl: config.baseUrl, ...config.credentials, timeoutMs: config.timeoutMs, retry: config.retry });
+    for (const note of config.notes) log(note);
+    const how = 'apiToken' in config.credentials ? 'service plan' : 'OAuth';
+    log(`using Sinch at ${new URL(config.baseUrl).origin} with ${how} credentials`);
   } else {
     const emulator = await startEmulator();
     cleanup.push(() => emulator.close());
@@ -23,27 +32,43 @@ export async function serve(selection: ToolSelection): Promise<void> {
       baseUrl: emulator.url,
       servicePlanId: emulator.servicePlanId,
       apiToken: emulator.apiToken,
+      timeoutMs: config.timeoutMs,
+      retry: config.retry,
     });
     log(
       `no Sinch credentials set (SINCH_SERVICE_PLAN_ID, SINCH_API_TOKEN): running on the built-in emulator at ${emulator.url} ` +
         'with example groups; nothing reaches Sinch',
     );
   }
-  cleanup.unshift(() => sinch.close());
 
   const server = createServer({ sinch, emulated: config.mode === 'emulator', ...selection });
-  let closing = false;
-  const shutdown = async () => {
-    if (closing) return;
-    closing = true;
+  const transport = new StdioServerTransport();
+  // A line that is not a JSON-RPC message gets the JSON-RPC error for it, and the server reads on.
+  transport.onerror = (error) => {
+    const refusal =
+      error instanceof SyntaxError
+        ? { code: ErrorCode.ParseError, message: 'Parse error: the line is not JSON' }
+        : error.name === 'ZodError'
+          ? { code: ErrorCode.InvalidRequest, message: 'Invalid Request: not a JSON-RPC message' }
+          : undefined;
+    if (refusal) void transport.send({ jsonrpc: '2.0', id: null, error: refusal } as unknown as JSONRPCMessage);
+    else log(`stdio: ${error.message}`);
+  };
+
+  let stopping = false;
+  const stop = async (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdin.pause();
+    const unfinished = await sinch.settle(SHUTDOWN_GRACE_MS);
+    for (const operation of unfinished) log(`${why} while Sinch had not answered: ${operation}; it may or may not have been applied`);
     await server.close();
+    await sinch.close();
     for (const step of cleanup) await step();
     process.exit(0);
   };
-  const transport = new StdioServerTransport();
-  transport.onclose = shutdown;
-  process.stdin.on('end', shutdown);
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
+  process.stdin.on('end', () => void stop('stdin closed'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
   await server.connect(transport);
 }

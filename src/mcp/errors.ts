@@ -1,4 +1,5 @@
 import { describeOperation, PartialChangeError, SinchApiError, SinchTransportError } from '../sinch/errors.js';
+import { redact } from '../secrets.js';
 import { NotAppliedError } from './guards.js';
 
 /**
@@ -6,11 +7,15 @@ import { NotAppliedError } from './guards.js';
  * and one sentence on what to do next.
  */
 export function describeError(error: unknown, tool: string): string {
+  return redact(explain(error, tool));
+}
+
+function explain(error: unknown, tool: string): string {
   if (error instanceof NotAppliedError) return error.message;
   if (error instanceof PartialChangeError) return describePartial(error, tool);
   if (error instanceof SinchApiError) return `${sinchSaid(error)}. ${advice(error)}`;
   if (error instanceof SinchTransportError) {
-    return `${error.message}. Nothing is known to have changed; check the network and SINCH_SMS_BASE_URL or SINCH_REGION, then try again.`;
+    return `${error.message}. Check the network and SINCH_SMS_BASE_URL or SINCH_REGION, then try again; if this was a change, read the group first, as Sinch may have applied it.`;
   }
   return `${tool} failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`;
 }
@@ -18,7 +23,8 @@ export function describeError(error: unknown, tool: string): string {
 function sinchSaid(error: SinchApiError): string {
   const code = error.code ? ` ${error.code}` : '';
   const text = error.text ? `: ${error.text}` : '';
-  return `Sinch refused to ${describeOperation(error.operation)} (HTTP ${error.status}${code}${text})`;
+  const tried = error.attempts > 1 ? ` after ${error.attempts} attempts` : '';
+  return `Sinch refused to ${describeOperation(error.operation)}${tried} (HTTP ${error.status}${code}${text})`;
 }
 
 function advice(error: SinchApiError): string {
@@ -26,7 +32,7 @@ function advice(error: SinchApiError): string {
     return `Group ${error.operation.groupId} does not exist (it may have been deleted); use list_groups to find the right id.`;
   }
   if (error.status === 401) {
-    return 'The credentials were not accepted: check SINCH_SERVICE_PLAN_ID, SINCH_API_TOKEN and SINCH_REGION.';
+    return 'The credentials were not accepted: check SINCH_SERVICE_PLAN_ID and SINCH_API_TOKEN (or SINCH_PROJECT_ID, SINCH_KEY_ID and SINCH_KEY_SECRET), and SINCH_REGION.';
   }
   if (error.code === 'unknown_group') {
     return 'A group named in add_from_group, remove_from_group or child_groups does not exist; check those ids with list_groups.';

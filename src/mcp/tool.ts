@@ -1,7 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
-import type { SinchGroupsClient } from '../sinch/client.js';
+import type { OnProgress, SinchGroupsClient } from '../sinch/client.js';
 import { PartialChangeError } from '../sinch/errors.js';
 import { ConfigError } from '../config.js';
 import { describeError } from './errors.js';
@@ -11,6 +11,8 @@ export interface ToolContext extends ChangeNotifier {
   sinch: SinchGroupsClient;
   /** Resolves once the user agreed to the consequence; otherwise throws, and nothing may be changed. */
   confirm(describeConsequence: () => Promise<string>, confirmed: boolean | undefined): Promise<void>;
+  /** Reports how far a change of several requests has got, when the caller asked for progress. */
+  progress: OnProgress;
 }
 
 type Hints = Required<Pick<ToolAnnotations, 'readOnlyHint' | 'destructiveHint' | 'idempotentHint' | 'openWorldHint'>>;
@@ -49,7 +51,7 @@ export function selectTools(tools: readonly ToolDefinition[], { readOnly = false
   return selected;
 }
 
-export function registerTools(server: McpServer, tools: readonly ToolDefinition[], context: ToolContext): void {
+export function registerTools(server: McpServer, tools: readonly ToolDefinition[], context: Omit<ToolContext, 'progress'>): void {
   for (const tool of tools) {
     server.registerTool(
       tool.name,
@@ -60,9 +62,15 @@ export function registerTools(server: McpServer, tools: readonly ToolDefinition[
         outputSchema: tool.outputSchema,
         annotations: { title: tool.title, ...tool.annotations },
       },
-      async (args: z.output<z.ZodObject>): Promise<CallToolResult> => {
+      async (args: z.output<z.ZodObject>, extra): Promise<CallToolResult> => {
+        const progressToken = extra._meta?.progressToken;
+        const progress: OnProgress = (done, total) => {
+          if (progressToken === undefined) return;
+          const message = `${done} of ${total} requests to Sinch done`;
+          void extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress: done, total, message } });
+        };
         try {
-          const result = await tool.handler(args, context);
+          const result = await tool.handler(args, { ...context, progress });
           return { content: [{ type: 'text', text: JSON.stringify(result) }], structuredContent: result };
         } catch (error) {
           if (error instanceof PartialChangeError) {

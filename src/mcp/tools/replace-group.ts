@@ -17,7 +17,7 @@ export default defineTool({
   }),
   outputSchema: Group.extend({ preview: Preview.optional().describe('Present on a dry run: what the change would do.') }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
-  handler: async ({ group_id, dry_run, confirm, expected_modified_at, ...body }, { sinch, changed, confirm: ask }) => {
+  handler: async ({ group_id, dry_run, confirm, expected_modified_at, ...body }, { sinch, changed, confirm: ask, progress }) => {
     let current: Group | undefined;
     const read = async () => (current ??= await sinch.getGroup(group_id));
     if (expected_modified_at !== undefined) checkUnchanged(await read(), expected_modified_at);
@@ -29,7 +29,7 @@ export default defineTool({
       const now = await read();
       return `Replacing group ${label(now)}: ${summarize(await previewReplace(sinch, now, body))}`;
     }, confirm);
-    const group = await sinch.replaceGroup(group_id, body);
+    const group = await sinch.replaceGroup(group_id, body, progress);
     await changed(group_id);
     return group;
   },

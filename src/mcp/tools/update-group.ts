@@ -17,13 +17,13 @@ export default defineTool({
   }),
   outputSchema: Group.extend({ preview: Preview.optional().describe('Present on a dry run: what the change would do.') }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
-  handler: async ({ group_id, dry_run, expected_modified_at, ...body }, { sinch, changed }) => {
+  handler: async ({ group_id, dry_run, expected_modified_at, ...body }, { sinch, changed, progress }) => {
     if (dry_run || expected_modified_at !== undefined) {
       const current = await sinch.getGroup(group_id);
       checkUnchanged(current, expected_modified_at);
       if (dry_run) return { ...current, preview: await previewUpdate(sinch, current, body) };
     }
-    const group = await sinch.updateGroup(group_id, body);
+    const group = await sinch.updateGroup(group_id, body, progress);
     await changed(group_id);
     return group;
   },
