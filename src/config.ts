@@ -24,6 +24,8 @@ export type Config = TransportSettings &
         notes: string[];
       }
     | { mode: 'emulator' }
+    /** Every request brings its own service plan credentials (HTTP mode behind a trusted gateway). */
+    | { mode: 'per-request'; baseUrl: string; notes: string[] }
   );
 
 const SERVICE_PLAN = ['SINCH_SERVICE_PLAN_ID', 'SINCH_API_TOKEN'] as const;
@@ -33,7 +35,7 @@ const OAUTH = ['SINCH_PROJECT_ID', 'SINCH_KEY_ID', 'SINCH_KEY_SECRET'] as const;
  * Reads the Sinch settings. With no credentials at all the server runs on the embedded emulator, so it
  * can be tried without an account; half a set of credentials is a mistake worth stopping for.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, { perRequestCredentials = false } = {}): Config {
   const value = (name: string) => env[name]?.trim() || undefined;
   const transport: TransportSettings = {
     timeoutMs: whole(env, 'SINCH_TIMEOUT_MS', DEFAULT_TIMEOUT_MS, 1),
@@ -44,6 +46,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
   const servicePlan = complete(SERVICE_PLAN, value, 'the service plan id and its API token');
   const oauth = complete(OAUTH, value, 'the project id, key id and key secret');
+  if (perRequestCredentials) {
+    const region = regionOf(value('SINCH_REGION'));
+    return {
+      mode: 'per-request',
+      baseUrl: url('SINCH_SMS_BASE_URL', value('SINCH_SMS_BASE_URL')) ?? `https://${region}.sms.api.sinch.com`,
+      notes: servicePlan || oauth ? ['credentials in the environment are not used: each request brings its own'] : [],
+      ...transport,
+    };
+  }
   if (!servicePlan && !oauth) {
     const stray = ['SINCH_REGION', 'SINCH_SMS_BASE_URL', 'SINCH_AUTH_URL'].find((name) => value(name));
     if (stray) {
@@ -140,4 +151,30 @@ function flag(name: string, value: string | undefined): boolean {
   if (['', '0', 'false', 'no'].includes(setting)) return false;
   if (['1', 'true', 'yes'].includes(setting)) return true;
   throw new ConfigError(`${name} must be 1/true/yes or 0/false/no (got "${value}")`);
+}
+
+export interface HttpSettings {
+  host: string;
+  port: number;
+  authToken?: string;
+  allowedHosts: string[];
+  maxBodyBytes: number;
+}
+
+const LOOPBACK = ['localhost', '127.0.0.1', '::1', '[::1]'];
+
+/** The HTTP mode's settings; listening beyond loopback without MCP_AUTH_TOKEN is refused outright. */
+export function loadHttpSettings(flags: { host?: string; port?: number }, env: NodeJS.ProcessEnv = process.env): HttpSettings {
+  const host = flags.host ?? '127.0.0.1';
+  const authToken = env.MCP_AUTH_TOKEN?.trim() || undefined;
+  if (!authToken && !LOOPBACK.includes(host) && !/^127\./.test(host)) {
+    throw new ConfigError(`MCP_AUTH_TOKEN must be set to listen on ${host}: only loopback addresses may be served without a token`);
+  }
+  return {
+    host,
+    port: flags.port ?? 3000,
+    ...(authToken ? { authToken } : {}),
+    allowedHosts: (env.MCP_ALLOWED_HOSTS ?? '').split(',').map((name) => name.trim()).filter(Boolean),
+    maxBodyBytes: whole(env, 'MCP_MAX_BODY_BYTES', 4 * 1024 * 1024, 1),
+  };
 }

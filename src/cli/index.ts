@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { ConfigError, loadToolSelection } from '../config.js';
+import { ConfigError, loadHttpSettings, loadToolSelection } from '../config.js';
 import { log } from '../log.js';
 import { VERSION } from '../version.js';
 import { runEmulator } from './emulator.js';
+import { serveHttp } from './http.js';
 import { serve } from './serve.js';
 
 const USAGE = `Usage:
@@ -11,6 +12,8 @@ const USAGE = `Usage:
                                    serve MCP on stdio (Sinch credentials from the environment,
                                    or the built-in emulator when none are set); --read-only serves
                                    only the tools that change nothing, --tools only those named
+  sinch-groups-mcp --http [--host 127.0.0.1] [--port 3000] [--per-request-credentials] [--read-only] [--tools a,b]
+                                   serve MCP over Streamable HTTP at /mcp (stateless), with GET /healthz
   sinch-groups-mcp emulator [--host 127.0.0.1] [--port 0] [--seed]
                            [--service-plan-id ID] [--api-token TOKEN] [--project-id ID] [--key-id ID] [--key-secret SECRET]
                                    run the Sinch Groups API emulator on its own
@@ -18,9 +21,16 @@ const USAGE = `Usage:
 
 Environment: SINCH_SERVICE_PLAN_ID and SINCH_API_TOKEN, or SINCH_PROJECT_ID, SINCH_KEY_ID and SINCH_KEY_SECRET;
              SINCH_REGION (us, eu, au, br, ca), SINCH_SMS_BASE_URL, SINCH_AUTH_URL, SINCH_TIMEOUT_MS,
-             SINCH_MAX_RETRIES, SINCH_RETRY_MAX_ELAPSED_MS, SINCH_READ_ONLY, SINCH_TOOLS`;
+             SINCH_MAX_RETRIES, SINCH_RETRY_MAX_ELAPSED_MS, SINCH_READ_ONLY, SINCH_TOOLS;
+             for --http: MCP_AUTH_TOKEN, MCP_ALLOWED_HOSTS, MCP_MAX_BODY_BYTES`;
 
 class UsageError extends Error {}
+
+const FLAGS_OF = {
+  emulator: ['service-plan-id', 'api-token', 'project-id', 'key-id', 'key-secret', 'seed', 'host', 'port'],
+  http: ['per-request-credentials', 'read-only', 'tools', 'host', 'port'],
+  stdio: ['read-only', 'tools'],
+} as const;
 
 async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -29,8 +39,10 @@ async function main(argv: string[]): Promise<void> {
     options: {
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },
+      http: { type: 'boolean' },
       host: { type: 'string' },
       port: { type: 'string' },
+      'per-request-credentials': { type: 'boolean' },
       'service-plan-id': { type: 'string' },
       'api-token': { type: 'string' },
       'project-id': { type: 'string' },
@@ -45,15 +57,16 @@ async function main(argv: string[]): Promise<void> {
   if (values.version) return void process.stdout.write(`${VERSION}\n`);
   const [command, ...extra] = positionals;
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
-  const emulatorOnly = ['host', 'port', 'service-plan-id', 'api-token', 'project-id', 'key-id', 'key-secret', 'seed'].filter(
-    (name) => name in values,
-  );
-  if (command === 'emulator') {
-    const serveOnly = ['read-only', 'tools'].find((name) => name in values);
-    if (serveOnly) throw new UsageError(`--${serveOnly} applies to the server, not the emulator command`);
+  if (command !== undefined && command !== 'emulator') throw new UsageError(`unknown command "${command}"`);
+  const mode = command === 'emulator' ? 'emulator' : values.http ? 'http' : 'stdio';
+  const stray = Object.keys(values).find((name) => name !== 'http' && !(FLAGS_OF[mode] as readonly string[]).includes(name));
+  if (stray) throw new UsageError(`--${stray} does not apply ${mode === 'emulator' ? 'to the emulator command' : `in ${mode} mode`}`);
+
+  const selection = () => loadToolSelection({ readOnly: values['read-only'], tools: values.tools });
+  if (mode === 'emulator') {
     return runEmulator({
       host: values.host ?? '127.0.0.1',
-      port: port(values.port),
+      port: port(values.port) ?? 0,
       servicePlanId: values['service-plan-id'],
       apiToken: values['api-token'],
       projectId: values['project-id'],
@@ -62,13 +75,18 @@ async function main(argv: string[]): Promise<void> {
       seed: values.seed ?? false,
     });
   }
-  if (command !== undefined) throw new UsageError(`unknown command "${command}"`);
-  if (emulatorOnly.length > 0) throw new UsageError(`--${emulatorOnly[0]} applies to the emulator command only`);
-  return serve(loadToolSelection({ readOnly: values['read-only'], tools: values.tools }));
+  if (mode === 'http') {
+    return serveHttp({
+      settings: loadHttpSettings({ host: values.host, port: port(values.port) }),
+      perRequestCredentials: values['per-request-credentials'] ?? false,
+      ...selection(),
+    });
+  }
+  return serve(selection());
 }
 
-function port(value: string | undefined): number {
-  if (value === undefined) return 0;
+function port(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
   const number = Number(value);
   if (!Number.isInteger(number) || number < 0 || number > 65_535) throw new UsageError(`--port must be 0 to 65535 (got "${value}")`);
   return number;

@@ -1,12 +1,10 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { ErrorCode, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { loadConfig } from '../config.js';
-import { startEmulator } from '../emulator/server.js';
-import { seedExampleGroups } from '../emulator/seed.js';
 import { log } from '../log.js';
 import { createServer } from '../mcp/server.js';
 import type { ToolSelection } from '../mcp/tool.js';
-import { SinchGroupsClient } from '../sinch/client.js';
+import { openBackend } from './backend.js';
 
 /** How long a stopping server waits for Sinch requests under way before giving up on them. */
 const SHUTDOWN_GRACE_MS = 3_000;
@@ -17,31 +15,10 @@ export async function serve(selection: ToolSelection): Promise<void> {
   console.log = console.info = console.debug = console.error;
 
   const config = loadConfig();
-  const cleanup: Array<() => Promise<void>> = [];
-  let sinch: SinchGroupsClient;
-  if (config.mode === 'sinch') {
-    sinch = new SinchGroupsClient({ baseUrl: config.baseUrl, ...config.credentials, timeoutMs: config.timeoutMs, retry: config.retry });
-    for (const note of config.notes) log(note);
-    const how = 'apiToken' in config.credentials ? 'service plan' : 'OAuth';
-    log(`using Sinch at ${new URL(config.baseUrl).origin} with ${how} credentials`);
-  } else {
-    const emulator = await startEmulator();
-    cleanup.push(() => emulator.close());
-    seedExampleGroups(emulator);
-    sinch = new SinchGroupsClient({
-      baseUrl: emulator.url,
-      servicePlanId: emulator.servicePlanId,
-      apiToken: emulator.apiToken,
-      timeoutMs: config.timeoutMs,
-      retry: config.retry,
-    });
-    log(
-      `no Sinch credentials set (SINCH_SERVICE_PLAN_ID, SINCH_API_TOKEN): running on the built-in emulator at ${emulator.url} ` +
-        'with example groups; nothing reaches Sinch',
-    );
-  }
-
-  const server = createServer({ sinch, emulated: config.mode === 'emulator', ...selection });
+  if (config.mode === 'per-request') throw new Error('per-request credentials need the HTTP mode');
+  const backend = await openBackend(config);
+  const { sinch } = backend;
+  const server = createServer({ sinch, emulated: backend.emulated, ...selection });
   const transport = new StdioServerTransport();
   // A line that is not a JSON-RPC message gets the JSON-RPC error for it, and the server reads on.
   transport.onerror = (error) => {
@@ -63,8 +40,7 @@ export async function serve(selection: ToolSelection): Promise<void> {
     const unfinished = await sinch.settle(SHUTDOWN_GRACE_MS);
     for (const operation of unfinished) log(`${why} while Sinch had not answered: ${operation}; it may or may not have been applied`);
     await server.close();
-    await sinch.close();
-    for (const step of cleanup) await step();
+    await backend.close();
     process.exit(0);
   };
   process.stdin.on('end', () => void stop('stdin closed'));

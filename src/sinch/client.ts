@@ -23,6 +23,8 @@ export type SinchClientOptions = Credentials & {
   /** Bound on each request's wait for Sinch. */
   timeoutMs?: number;
   retry?: Partial<RetrySettings>;
+  /** Connections shared with other clients (from createDispatcher); a client closes only its own. */
+  dispatcher?: Dispatcher;
 };
 
 /** Told after each request of a change that takes several, with how many are done and in all. */
@@ -39,6 +41,7 @@ export class SinchGroupsClient {
   readonly #groupsUrl: string;
   readonly #auth: Authenticator;
   readonly #dispatcher: Dispatcher;
+  readonly #ownsDispatcher: boolean;
   readonly #retry: RetrySettings;
   readonly #timeoutMs: number;
   readonly #inFlight = new Map<Promise<unknown>, string>();
@@ -46,7 +49,8 @@ export class SinchGroupsClient {
   constructor(options: SinchClientOptions) {
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#retry = { ...DEFAULT_RETRY, ...options.retry };
-    this.#dispatcher = createDispatcher(this.#timeoutMs);
+    this.#ownsDispatcher = options.dispatcher === undefined;
+    this.#dispatcher = options.dispatcher ?? createDispatcher(this.#timeoutMs);
     this.#auth =
       'apiToken' in options ? new ServicePlanAuth(options) : new OAuthAuth(options, () => this.#fetchToken(options));
     const base = options.baseUrl.replace(/\/+$/, '');
@@ -115,8 +119,8 @@ export class SinchGroupsClient {
   }
 
   /** Ends the connections; requests still under way fail (settle() first to let them finish). */
-  close(): Promise<void> {
-    return this.#dispatcher.destroy();
+  async close(): Promise<void> {
+    if (this.#ownsDispatcher) await this.#dispatcher.destroy();
   }
 
   /** Runs `start`, then each follow-up update in order; a failure after the first request is partial. */

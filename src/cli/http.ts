@@ -1,0 +1,65 @@
+import type { IncomingMessage } from 'node:http';
+import { keepSecret } from '../secrets.js';
+import { loadConfig, type HttpSettings } from '../config.js';
+import { HttpRefusal, startHttpServer } from '../http/server.js';
+import { log } from '../log.js';
+import { createServer } from '../mcp/server.js';
+import type { ToolSelection } from '../mcp/tool.js';
+import { SinchGroupsClient } from '../sinch/client.js';
+import { createDispatcher } from '../sinch/http.js';
+import { openBackend } from './backend.js';
+
+/** How long SIGTERM waits for calls under way, as load balancers drain a replica. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+export interface HttpCommandOptions extends ToolSelection {
+  settings: HttpSettings;
+  perRequestCredentials: boolean;
+}
+
+/** Serves MCP over Streamable HTTP, stateless, so that identical replicas can share any load. */
+export async function serveHttp({ settings, perRequestCredentials, ...selection }: HttpCommandOptions): Promise<void> {
+  if (settings.authToken) keepSecret(settings.authToken);
+  const config = loadConfig(process.env, { perRequestCredentials });
+  let serverFor: (request: IncomingMessage) => ReturnType<typeof createServer>;
+  let close: () => Promise<void>;
+  if (config.mode === 'per-request') {
+    for (const note of config.notes) log(note);
+    const dispatcher = createDispatcher(config.timeoutMs);
+    const { baseUrl, timeoutMs, retry } = config;
+    serverFor = (request) => createServer({ sinch: new SinchGroupsClient({ baseUrl, ...credentialsOf(request), timeoutMs, retry, dispatcher }), ...selection });
+    close = () => dispatcher.destroy();
+  } else {
+    const backend = await openBackend(config);
+    serverFor = () => createServer({ sinch: backend.sinch, emulated: backend.emulated, ...selection });
+    close = () => backend.close();
+  }
+
+  const http = await startHttpServer({ ...settings, serverFor });
+  log(`serving MCP at ${http.url}${settings.authToken ? ' (bearer token required)' : ''}`);
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await http.close(SHUTDOWN_GRACE_MS);
+    await close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop());
+}
+
+/** A gateway's service plan credentials for this request only; they are never kept or logged. */
+function credentialsOf(request: IncomingMessage): { servicePlanId: string; apiToken: string } {
+  const servicePlanId = header(request, 'x-sinch-service-plan-id');
+  const apiToken = header(request, 'x-sinch-api-token');
+  if (!servicePlanId || !apiToken || !/^[A-Za-z0-9]{1,64}$/.test(servicePlanId)) {
+    throw new HttpRefusal(401, 'Unauthorized: per-request credentials need X-Sinch-Service-Plan-Id and X-Sinch-Api-Token headers');
+  }
+  return { servicePlanId, apiToken };
+}
+
+function header(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return (Array.isArray(value) ? value[0] : value)?.trim() || undefined;
+}

@@ -1,0 +1,161 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+
+export interface HttpOptions {
+  host: string;
+  port: number;
+  /** Required on /mcp as a bearer token when set. */
+  authToken?: string;
+  /** Host names (or host:port) accepted besides the loopback names. */
+  allowedHosts: string[];
+  maxBodyBytes: number;
+  /** A fresh MCP server for one request; it may throw an HttpRefusal (e.g. for missing credentials). */
+  serverFor(request: IncomingMessage): McpServer;
+}
+
+export interface HttpServer {
+  /** The MCP endpoint, e.g. http://127.0.0.1:3000/mcp. */
+  readonly url: string;
+  /** Stops accepting, lets requests under way finish for up to `graceMs`, then ends the rest. */
+  close(graceMs: number): Promise<void>;
+}
+
+/** A request refused before it reaches MCP. */
+export class HttpRefusal extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
+export const isLoopback = (host: string) => LOOPBACK_NAMES.includes(host) || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+
+/**
+ * Streamable HTTP in stateless mode: every request gets its own server and transport, so any replica
+ * behind a load balancer can answer any request, and nothing is kept between requests but Sinch's state.
+ */
+export async function startHttpServer(options: HttpOptions): Promise<HttpServer> {
+  const expectedToken = options.authToken === undefined ? undefined : digest(options.authToken);
+  const inFlight = new Set<Promise<void>>();
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://host').pathname;
+    if (path === '/healthz') return reply(res, 200, { status: 'ok' });
+    if (path !== '/mcp') return reply(res, 404, { error: 'not found: MCP is served at /mcp' });
+    refuseForeignHost(req, options.allowedHosts);
+    if (expectedToken && !bearerMatches(req.headers.authorization, expectedToken)) {
+      res.setHeader('www-authenticate', 'Bearer');
+      throw new HttpRefusal(401, 'Unauthorized: send Authorization: Bearer <MCP_AUTH_TOKEN>');
+    }
+    // Stateless: there is no session to stream notifications on or to end.
+    if (req.method !== 'POST') {
+      res.setHeader('allow', 'POST');
+      throw new HttpRefusal(405, 'Method not allowed: this server is stateless, send POST');
+    }
+    const body = await readJson(req, options.maxBodyBytes);
+    const server = options.serverFor(req);
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    res.on('close', () => {
+      void transport.close();
+      void server.close();
+    });
+    await server.connect(transport);
+    await transport.handleRequest(req, res, body);
+  }
+
+  const http = createHttpServer((req, res) => {
+    const done = handle(req, res)
+      .catch((error: unknown) => {
+        if (res.headersSent) return void res.destroy();
+        if (error instanceof HttpRefusal) return jsonRpcError(res, error.status, error.message);
+        jsonRpcError(res, 500, `Internal error: ${error instanceof Error ? error.message : String(error)}`);
+      })
+      .finally(() => inFlight.delete(done));
+    inFlight.add(done);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(options.port, options.host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = http.address() as AddressInfo;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return {
+    url: `http://${host}:${port}/mcp`,
+    async close(graceMs) {
+      const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
+      http.closeIdleConnections();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled(inFlight), new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+      clearTimeout(timer);
+      http.closeAllConnections();
+      await stopped;
+    },
+  };
+}
+
+// Hashing first gives timingSafeEqual equal lengths, so a wrong token's length tells nothing either.
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+function bearerMatches(header: string | undefined, expected: Buffer): boolean {
+  const token = /^Bearer (.+)$/i.exec(header ?? '')?.[1];
+  return token !== undefined && timingSafeEqual(digest(token), expected);
+}
+
+/** DNS-rebinding protection: a page elsewhere must not reach this server through a name that resolves here. */
+function refuseForeignHost(req: IncomingMessage, allowedHosts: string[]): void {
+  const allowed = (host: string) => {
+    const name = new URL(`http://${host}`).hostname;
+    return isLoopback(name) || allowedHosts.includes(name) || allowedHosts.includes(host);
+  };
+  const host = req.headers.host;
+  if (!host || !safely(() => allowed(host))) throw new HttpRefusal(403, `Forbidden: Host ${JSON.stringify(host ?? '')} is not allowed (MCP_ALLOWED_HOSTS)`);
+  const origin = req.headers.origin;
+  if (origin !== undefined && !safely(() => allowed(new URL(origin).host))) {
+    throw new HttpRefusal(403, `Forbidden: Origin ${JSON.stringify(origin)} is not allowed (MCP_ALLOWED_HOSTS)`);
+  }
+}
+
+function safely(check: () => boolean): boolean {
+  try {
+    return check();
+  } catch {
+    return false;
+  }
+}
+
+async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) throw new HttpRefusal(413, `Request body larger than ${maxBytes} bytes (MCP_MAX_BODY_BYTES)`);
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new HttpRefusal(400, 'Parse error: the body is not JSON');
+  }
+}
+
+function reply(res: ServerResponse, status: number, body: unknown): void {
+  const json = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
+  res.end(json);
+}
+
+function jsonRpcError(res: ServerResponse, status: number, message: string): void {
+  const code = status === 400 ? ErrorCode.ParseError : status >= 500 ? ErrorCode.InternalError : ErrorCode.InvalidRequest;
+  reply(res, status, { jsonrpc: '2.0', id: null, error: { code, message } });
+}
