@@ -1,7 +1,4 @@
-import { createRequire } from 'node:module';
-
-// package.json sits one level above both src/ and dist/, so the same relative path serves both.
-const pkg = createRequire(import.meta.url)('../package.json') as { name: string; version: string };
+import pkg from '../package.json' with { type: 'json' };
 
 export const NAME = pkg.name;
 export const VERSION = pkg.version;

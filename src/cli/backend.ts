@@ -1,6 +1,4 @@
 import type { Config } from '../config.js';
-import { startEmulator } from '../emulator/server.js';
-import { seedExampleGroups } from '../emulator/seed.js';
 import { log } from '../log.js';
 import { SinchGroupsClient } from '../sinch/client.js';
 
@@ -21,6 +19,10 @@ export async function openBackend(config: Exclude<Config, { mode: 'per-request' 
     const sinch = new SinchGroupsClient({ baseUrl: config.baseUrl, ...config.credentials, timeoutMs, retry });
     return { sinch, emulated: false, close: () => sinch.close() };
   }
+  const [{ startEmulator }, { seedExampleGroups }] = await Promise.all([
+    import('../emulator/server.js'),
+    import('../emulator/seed.js'),
+  ]);
   const emulator = await startEmulator();
   seedExampleGroups(emulator);
   const { url: baseUrl, servicePlanId, apiToken } = emulator;

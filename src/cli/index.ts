@@ -3,9 +3,6 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadHttpSettings, loadToolSelection } from '../config.js';
 import { log } from '../log.js';
 import { VERSION } from '../version.js';
-import { runEmulator } from './emulator.js';
-import { serveHttp } from './http.js';
-import { serve } from './serve.js';
 
 const USAGE = `Usage:
   sinch-groups-mcp [--read-only] [--tools a,b]
@@ -63,7 +60,9 @@ async function main(argv: string[]): Promise<void> {
   if (stray) throw new UsageError(`--${stray} does not apply ${mode === 'emulator' ? 'to the emulator command' : `in ${mode} mode`}`);
 
   const selection = () => loadToolSelection({ readOnly: values['read-only'], tools: values.tools });
+  // Each mode is loaded only when it is used, so starting the stdio server reads as little code as it can.
   if (mode === 'emulator') {
+    const { runEmulator } = await import('./emulator.js');
     return runEmulator({
       host: values.host ?? '127.0.0.1',
       port: port(values.port) ?? 0,
@@ -76,12 +75,14 @@ async function main(argv: string[]): Promise<void> {
     });
   }
   if (mode === 'http') {
+    const { serveHttp } = await import('./http.js');
     return serveHttp({
       settings: loadHttpSettings({ host: values.host, port: port(values.port) }),
       perRequestCredentials: values['per-request-credentials'] ?? false,
       ...selection(),
     });
   }
+  const { serve } = await import('./serve.js');
   return serve(selection());
 }
 
