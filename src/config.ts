@@ -1,4 +1,5 @@
 import { DEFAULT_AUTH_URL, type Credentials } from './sinch/auth.js';
+import { DEFAULT_CONCURRENCY } from './sinch/client.js';
 import { DEFAULT_RETRY, DEFAULT_TIMEOUT_MS } from './sinch/http.js';
 
 /** A setting is missing or wrong. Messages name the variable, never a secret's value. */
@@ -12,6 +13,8 @@ export type Region = (typeof REGIONS)[number];
 export interface TransportSettings {
   timeoutMs: number;
   retry: { maxRetries: number; maxElapsedMs: number };
+  /** Requests of one large change under way at once. */
+  concurrency: number;
 }
 
 export type Config = TransportSettings &
@@ -43,6 +46,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, { perRequestCre
       maxRetries: whole(env, 'SINCH_MAX_RETRIES', DEFAULT_RETRY.maxRetries, 0),
       maxElapsedMs: whole(env, 'SINCH_RETRY_MAX_ELAPSED_MS', DEFAULT_RETRY.maxElapsedMs, 0),
     },
+    concurrency: whole(env, 'SINCH_CONCURRENCY', DEFAULT_CONCURRENCY, 1),
   };
   const servicePlan = complete(SERVICE_PLAN, value, 'the service plan id and its API token');
   const oauth = complete(OAUTH, value, 'the project id, key id and key secret');

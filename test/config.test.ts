@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from '../src/config.js';
 const SECRET = 'tok-0123456789abcdef';
 
 describe('configuration from the environment', () => {
-  const DEFAULT_TRANSPORT = { timeoutMs: 30_000, retry: { maxRetries: 3, maxElapsedMs: 60_000 } };
+  const DEFAULT_TRANSPORT = { timeoutMs: 30_000, retry: { maxRetries: 3, maxElapsedMs: 60_000 }, concurrency: 4 };
 
   test('no Sinch variables at all means the built-in emulator', () => {
     expect(loadConfig({})).toEqual({ mode: 'emulator', ...DEFAULT_TRANSPORT });
@@ -54,12 +54,9 @@ describe('configuration from the environment', () => {
     ]);
   });
 
-  test('timeout and retry bounds are configurable', () => {
-    expect(loadConfig({ SINCH_TIMEOUT_MS: '500', SINCH_MAX_RETRIES: '0', SINCH_RETRY_MAX_ELAPSED_MS: '1000' })).toEqual({
-      mode: 'emulator',
-      timeoutMs: 500,
-      retry: { maxRetries: 0, maxElapsedMs: 1000 },
-    });
+  test('timeout, retry bounds and concurrency are configurable', () => {
+    const env = { SINCH_TIMEOUT_MS: '500', SINCH_MAX_RETRIES: '0', SINCH_RETRY_MAX_ELAPSED_MS: '1000', SINCH_CONCURRENCY: '1' };
+    expect(loadConfig(env)).toEqual({ mode: 'emulator', timeoutMs: 500, retry: { maxRetries: 0, maxElapsedMs: 1000 }, concurrency: 1 });
   });
 
   test.each(['us', 'eu', 'au', 'br', 'ca', 'EU'])('SINCH_REGION=%s picks that region', (region) => {

@@ -26,8 +26,8 @@ export async function serveHttp({ settings, perRequestCredentials, ...selection 
   if (config.mode === 'per-request') {
     for (const note of config.notes) log(note);
     const dispatcher = createDispatcher(config.timeoutMs);
-    const { baseUrl, timeoutMs, retry } = config;
-    serverFor = (request) => createServer({ sinch: new SinchGroupsClient({ baseUrl, ...credentialsOf(request), timeoutMs, retry, dispatcher }), ...selection });
+    const { baseUrl, timeoutMs, retry, concurrency } = config;
+    serverFor = (request) => createServer({ sinch: new SinchGroupsClient({ baseUrl, ...credentialsOf(request), timeoutMs, retry, concurrency, dispatcher }), ...selection });
     close = () => dispatcher.destroy();
   } else {
     const backend = await openBackend(config);

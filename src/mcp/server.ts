@@ -28,7 +28,8 @@ export function createServer({ sinch, emulated = false, ...selection }: ServerOp
   const offered = selectTools(tools, selection);
   const server = new McpServer(
     { name: NAME, version: VERSION },
-    { instructions: emulated ? INSTRUCTIONS + EMULATED : INSTRUCTIONS },
+    // logging lets a client set the level it wants (logging/setLevel), as MCP clients expect to.
+    { instructions: emulated ? INSTRUCTIONS + EMULATED : INSTRUCTIONS, capabilities: { logging: {} } },
   );
   const notifier = trackSubscriptions(server);
   registerGroupResources(server, sinch);

@@ -17,12 +17,16 @@ import {
 } from './schemas.js';
 import { USER_AGENT } from '../version.js';
 
+export const DEFAULT_CONCURRENCY = 4;
+
 export type SinchClientOptions = Credentials & {
   /** Origin of the SMS API, e.g. https://us.sms.api.sinch.com; `/xms/v1/{account id}/groups` is appended. */
   baseUrl: string;
   /** Bound on each request's wait for Sinch. */
   timeoutMs?: number;
   retry?: Partial<RetrySettings>;
+  /** How many requests of one large change may be under way at once (default 4). */
+  concurrency?: number;
   /** Connections shared with other clients (from createDispatcher); a client closes only its own. */
   dispatcher?: Dispatcher;
 };
@@ -44,10 +48,12 @@ export class SinchGroupsClient {
   readonly #ownsDispatcher: boolean;
   readonly #retry: RetrySettings;
   readonly #timeoutMs: number;
+  readonly #concurrency: number;
   readonly #inFlight = new Map<Promise<unknown>, string>();
 
   constructor(options: SinchClientOptions) {
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
     this.#retry = { ...DEFAULT_RETRY, ...options.retry };
     this.#ownsDispatcher = options.dispatcher === undefined;
     this.#dispatcher = options.dispatcher ?? createDispatcher(this.#timeoutMs);
@@ -62,7 +68,7 @@ export class SinchGroupsClient {
     const [first = [], ...rest] = chunks(body.members ?? []);
     const firstBody = rest.length === 0 ? body : { ...body, members: first };
     const create = () => this.#group(operation, 'POST', '', firstBody, false);
-    return this.#thenUpdate(operation, create, rest.map((add) => ({ add })), onProgress);
+    return this.#change(operation, create, [rest.map((add) => ({ add }))], onProgress);
   }
 
   async listGroups(query: ListGroupsQuery = {}): Promise<GroupList> {
@@ -90,8 +96,8 @@ export class SinchGroupsClient {
       const members = await this.#members({ action: 'read the members of remove_from_group', groupId: remove_from_group });
       rest.remove = [...new Set([...(rest.remove ?? []), ...members])];
     }
-    const [first, ...followUps] = planUpdate(rest);
-    return this.#thenUpdate(operation, () => this.#group(operation, 'POST', groupPath(groupId), first), followUps, onProgress);
+    const [first, ...phases] = planUpdate(rest);
+    return this.#change(operation, () => this.#group(operation, 'POST', groupPath(groupId), first), phases, onProgress);
   }
 
   async replaceGroup(groupId: string, body: ReplaceGroupBody, onProgress?: OnProgress): Promise<Group> {
@@ -99,7 +105,7 @@ export class SinchGroupsClient {
     const [first = [], ...rest] = chunks(body.members);
     const firstBody = rest.length === 0 ? body : { ...body, members: first };
     const replace = () => this.#group(operation, 'PUT', groupPath(groupId), firstBody);
-    return this.#thenUpdate(operation, replace, rest.map((add) => ({ add })), onProgress);
+    return this.#change(operation, replace, [rest.map((add) => ({ add }))], onProgress);
   }
 
   async deleteGroup(groupId: string): Promise<void> {
@@ -123,26 +129,34 @@ export class SinchGroupsClient {
     if (this.#ownsDispatcher) await this.#dispatcher.destroy();
   }
 
-  /** Runs `start`, then each follow-up update in order; a failure after the first request is partial. */
-  async #thenUpdate(
+  /**
+   * Sends a change that may take several requests: `first` alone (it creates or replaces the group, or
+   * finds it missing before anything changed), then each phase in order, the requests of a phase
+   * concurrently: they are independent, like chunks of additions. A failure after `first` is partial.
+   */
+  async #change(
     operation: Operation,
-    start: () => Promise<Group>,
-    followUps: UpdateGroupBody[],
+    first: () => Promise<Group>,
+    phases: UpdateGroupBody[][],
     onProgress?: OnProgress,
   ): Promise<Group> {
-    const total = followUps.length + 1;
-    let group = await start();
-    if (total > 1) onProgress?.(1, total);
-    for (const [index, body] of followUps.entries()) {
-      try {
-        group = await this.#group(operation, 'POST', groupPath(group.id), body);
-        onProgress?.(index + 2, total);
-      } catch (error) {
-        if (error instanceof SinchApiError || error instanceof SinchTransportError) {
-          throw new PartialChangeError(operation, index + 1, followUps.length + 1, group, error);
-        }
-        throw error;
+    const total = 1 + phases.reduce((sum, phase) => sum + phase.length, 0);
+    let group = await first();
+    let done = 1;
+    if (total > 1) onProgress?.(done, total);
+    const { id } = group;
+    try {
+      for (const phase of phases) {
+        await eachConcurrently(phase, this.#concurrency, async (body) => {
+          group = await this.#group(operation, 'POST', groupPath(id), body);
+          onProgress?.(++done, total);
+        });
       }
+    } catch (error) {
+      if (error instanceof SinchApiError || error instanceof SinchTransportError) {
+        throw new PartialChangeError(operation, done, total, group, error);
+      }
+      throw error;
     }
     return group;
   }
@@ -252,20 +266,34 @@ const needsSplitting = ({ add = [], remove = [] }: UpdateGroupBody) =>
 
 /**
  * Splits an update whose add or remove list is over Sinch's limit. Sinch applies a request's additions
- * before its removals, so every addition must land before any removal: the add chunks go first, the
- * last one carrying the first remove chunk, and add_from_group, name and auto_update travel with the
- * first request; the combined effect is that of one request.
+ * before its removals, so every addition must land before any removal: a first request (which also
+ * carries add_from_group, name and auto_update), then the other additions, then the removals; within
+ * each phase the chunks are independent. The combined effect is that of one request.
  */
-function planUpdate(body: Omit<UpdateGroupBody, 'remove_from_group'>): [UpdateGroupBody, ...UpdateGroupBody[]] {
+function planUpdate(body: Omit<UpdateGroupBody, 'remove_from_group'>): [UpdateGroupBody, ...UpdateGroupBody[][]] {
   const { add = [], remove = [], ...once } = body;
-  const steps: UpdateGroupBody[] = chunks(add).map((chunk) => ({ add: chunk }));
-  chunks(remove).forEach((chunk, index) => {
-    const last = steps.at(-1);
-    if (index === 0 && last) last.remove = chunk;
-    else steps.push({ remove: chunk });
-  });
-  const [first = {}, ...rest] = steps;
-  return [{ ...first, ...once }, ...rest];
+  const additions: UpdateGroupBody[] = chunks(add).map((chunk) => ({ add: chunk }));
+  const removals: UpdateGroupBody[] = chunks(remove).map((chunk) => ({ remove: chunk }));
+  const [first = {}, ...rest] = additions.length > 0 ? additions : removals;
+  return [{ ...first, ...once }, ...(additions.length > 0 ? [rest, removals] : [rest])];
+}
+
+/** Runs `work` on every item, at most `limit` at a time; after a failure starts no more, and rethrows it. */
+async function eachConcurrently<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (next < items.length && !failure) {
+      const item = items[next++]!;
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.error;
 }
 
 function apiError(operation: Operation, { status, text, attempts }: Reply): SinchApiError {
