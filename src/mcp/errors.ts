@@ -38,6 +38,9 @@ function advice(error: SinchApiError): string {
     return 'A group named in add_from_group, remove_from_group or child_groups does not exist; check those ids with list_groups.';
   }
   if (error.status === 429) return 'Sinch is limiting the request rate; wait a few seconds and try again.';
+  if (error.status >= 500 && error.operation.action === 'create group') {
+    return 'Sinch had a problem on its side and may have created it anyway: check list_groups before creating the group again.';
+  }
   if (error.status >= 500) return 'Sinch had a problem on its side; try again later.';
   if (error.status === 403) return 'These credentials are not allowed to do this.';
   return 'Correct the request as Sinch describes and try again.';

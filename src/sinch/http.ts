@@ -45,19 +45,27 @@ export function createDispatcher(timeoutMs: number): Dispatcher {
   );
 }
 
+interface Progress {
+  attempts: number;
+  startedAt: number;
+  /** Headers have arrived: from then on a failure is a reply cut short, which undici would resume with Range. */
+  answered: boolean;
+}
+
 /**
  * When to try again: a 429 always (Sinch did not process it) and a request that never left; a 5xx
- * or a cut connection only when repeating is harmless. Attempts and total time are bounded.
+ * or a cut connection only when repeating is harmless. Retry-After is waited out as asked, backoff is
+ * capped at maxDelayMs, and no retry starts past maxElapsedMs.
  */
-function retryPolicy(settings: RetrySettings, idempotent: boolean, progress: { attempts: number; startedAt: number }): RetryHandler.RetryCallback {
+function retryPolicy(settings: RetrySettings, idempotent: boolean, progress: Progress): RetryHandler.RetryCallback {
   return (error, _context, callback) => {
     const { statusCode, code, headers } = error as Error & { statusCode?: number; code?: string; headers?: Record<string, string> };
     const retryable =
-      statusCode === 429 ||
-      (code !== undefined && NOT_SENT.includes(code)) ||
-      (idempotent && ((statusCode ?? 0) >= 500 || (code !== undefined && CUT_OFF.includes(code))));
-    const delay = retryAfter(headers?.['retry-after']) ?? settings.minDelayMs * 2 ** (progress.attempts - 1);
-    const wait = Math.min(delay, settings.maxDelayMs);
+      !progress.answered &&
+      (statusCode === 429 ||
+        (code !== undefined && NOT_SENT.includes(code)) ||
+        (idempotent && ((statusCode ?? 0) >= 500 || (code !== undefined && CUT_OFF.includes(code)))));
+    const wait = retryAfter(headers?.['retry-after']) ?? Math.min(settings.minDelayMs * 2 ** (progress.attempts - 1), settings.maxDelayMs);
     if (!retryable || progress.attempts > settings.maxRetries || Date.now() + wait - progress.startedAt > settings.maxElapsedMs) {
       callback(error);
       return;
@@ -75,9 +83,31 @@ function retryAfter(header: string | undefined): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
+class ReplyCut extends Error {}
+
 /** One request, retried as the policy allows; the reply whatever its status, or a transport error. */
 export async function exchange(dispatcher: Dispatcher, settings: RetrySettings, timeoutMs: number, call: Exchange): Promise<Reply> {
-  const progress = { attempts: 1, startedAt: Date.now() };
+  const progress: Progress = { attempts: 1, startedAt: Date.now(), answered: false };
+  try {
+    return await send(dispatcher, settings, timeoutMs, call, progress);
+  } catch (error) {
+    // Sinch cannot resume a reply from where it broke off, so a harmless request is sent again whole,
+    // once, within the same bounds; the rest of the retrying is undici's.
+    if (!(error instanceof ReplyCut)) throw error;
+    if (!call.idempotent || progress.attempts > settings.maxRetries || Date.now() - progress.startedAt > settings.maxElapsedMs) {
+      throw new SinchTransportError(call.operation, error.message);
+    }
+    progress.attempts++;
+    progress.answered = false;
+    try {
+      return await send(dispatcher, settings, timeoutMs, call, progress);
+    } catch (again) {
+      throw again instanceof ReplyCut ? new SinchTransportError(call.operation, again.message) : again;
+    }
+  }
+}
+
+async function send(dispatcher: Dispatcher, settings: RetrySettings, timeoutMs: number, call: Exchange, progress: Progress): Promise<Reply> {
   const tried = () => (progress.attempts > 1 ? ` after ${progress.attempts} attempts` : '');
   // The retry interceptor reads per-request options from the dispatch options, which request() passes on.
   const options = {
@@ -93,6 +123,7 @@ export async function exchange(dispatcher: Dispatcher, settings: RetrySettings, 
   } catch (error) {
     throw new SinchTransportError(call.operation, `${describeFailure(error, call.url, timeoutMs)}${tried()}`);
   }
+  progress.answered = true;
   const chunks: Buffer[] = [];
   let size = 0;
   try {
@@ -106,7 +137,7 @@ export async function exchange(dispatcher: Dispatcher, settings: RetrySettings, 
     }
   } catch (error) {
     if (error instanceof SinchTransportError) throw error;
-    throw new SinchTransportError(call.operation, `${describeFailure(error, call.url, timeoutMs)} while reading the reply`);
+    throw new ReplyCut(`${describeFailure(error, call.url, timeoutMs)} while reading the reply${tried()}`);
   }
   return { status: response.statusCode, headers: response.headers, text: Buffer.concat(chunks).toString('utf8'), attempts: progress.attempts };
 }
