@@ -10,15 +10,18 @@ const NumberChange = z.object({
   sample: z.array(z.string()).describe(`Up to ${SAMPLE_SIZE} of them, sorted.`),
 });
 
-export const Preview = z.object({
-  added: NumberChange.describe('Numbers that would join (not members now).'),
-  removed: NumberChange.describe('Numbers that would leave (members now).'),
-  unchanged: z.number().int().describe('Members now who would stay.'),
-  size_before: z.number().int(),
-  size_after: z.number().int(),
-  name: z.object({ from: z.string().nullable(), to: z.string().nullable() }).optional().describe('Present if the name would change.'),
-  cleared: z.array(z.enum(['auto_update', 'child_groups'])).optional().describe('Settings the replace would remove.'),
-});
+export const Preview = z
+  .object({
+    added: NumberChange.describe('Numbers that would join (not members now).'),
+    removed: NumberChange.describe('Numbers that would leave (members now).'),
+    unchanged: z.number().int().describe('Members now who would stay.'),
+    size_before: z.number().int(),
+    size_after: z.number().int(),
+    name: z.object({ from: z.string().nullable(), to: z.string().nullable() }).optional().describe('Present if the name would change.'),
+    cleared: z.array(z.enum(['auto_update', 'child_groups'])).optional().describe('Settings the replace would remove.'),
+  })
+  // Tool lists show this line (the tools' descriptions name the fields) instead of the nested schema.
+  .meta({ brief: 'added, removed: {count, sample}; unchanged; size_before; size_after; name?: {from, to}; cleared?' });
 export type Preview = z.infer<typeof Preview>;
 
 /** What an update would do, by Sinch's rules: additions (add, add_from_group) before removals. */

@@ -48,19 +48,19 @@ const Keyword = z
   .max(15, { error: (issue) => `keyword ${show(issue.input)} is longer than 15 characters` })
   .regex(/^\w+$/, { error: (issue) => `keyword ${show(issue.input)} must be a single word` });
 
-const KeywordPair = z.object({
-  first_word: Keyword.describe('Keyword the customer texts, e.g. "JOIN" (or a brand keyword on a shared short code).'),
-  second_word: Keyword.optional().describe('Second keyword, needed on a shared short code, e.g. "JOIN".'),
-});
+const KeywordPair = z.object({ first_word: Keyword, second_word: Keyword.optional() });
 
-export const AutoUpdate = z.object({
-  to: z
-    .string()
-    .regex(/^\+?\d{3,15}$/, { error: (issue) => `auto_update.to ${show(issue.input)} must be a short code or a number` })
-    .describe('Provisioned short code or long number customers text to join or leave.'),
-  add: KeywordPair.optional().describe('Keywords that add the sender to the group.'),
-  remove: KeywordPair.optional().describe('Keywords that remove the sender from the group.'),
-});
+// `brief` is the shape in one line, which a tool list shows instead of the nested schema it replaces.
+export const AutoUpdate = z
+  .object({
+    to: z.string().regex(/^\+?\d{3,15}$/, { error: (issue) => `auto_update.to ${show(issue.input)} must be a short code or a number` }),
+    add: KeywordPair.optional(),
+    remove: KeywordPair.optional(),
+  })
+  .meta({
+    brief:
+      '{to, add?: {first_word, second_word?}, remove?: {…}}, e.g. {"to":"+14155550100","add":{"first_word":"JOIN"}}.',
+  });
 
 export const ChildGroups = z
   .array(GroupId)
@@ -68,26 +68,26 @@ export const ChildGroups = z
 
 // Request bodies, as Sinch names their fields. Tools extend these with group_id, so the two never drift.
 export const CreateGroupRequest = z.object({
-  name: GroupName.optional().describe('Group name, 1 to 20 characters.'),
-  members: PhoneNumbers.optional().describe('Phone numbers in international format, e.g. "+14155550123".'),
-  child_groups: ChildGroups.optional().describe('Up to 10 group ids whose members are included (being phased out by Sinch).'),
-  auto_update: AutoUpdate.optional().describe('Let customers join or leave by texting keywords.'),
+  name: GroupName.optional().describe('1 to 20 characters.'),
+  members: PhoneNumbers.optional().describe('Numbers in international format, e.g. "+14155550123".'),
+  child_groups: ChildGroups.optional().describe('Group ids whose members are included (phased out by Sinch).'),
+  auto_update: AutoUpdate.optional().describe('Customers join or leave by texting keywords.'),
 });
 
 export const UpdateGroupRequest = z.object({
-  add: PhoneNumbers.optional().describe('Numbers to add; already-present numbers are ignored. Applied before removals.'),
-  remove: PhoneNumbers.optional().describe('Numbers to remove; absent numbers are ignored. A number in both add and remove ends up out.'),
-  name: GroupName.nullable().optional().describe('New name; null removes the name, leaving it out keeps it.'),
-  add_from_group: GroupId.optional().describe("Copy this group's current members in (one-time copy)."),
-  remove_from_group: GroupId.optional().describe("Remove every member of this group."),
-  auto_update: AutoUpdate.optional().describe('Replace the keyword auto-update settings.'),
+  add: PhoneNumbers.optional().describe('Numbers to add (before removals).'),
+  remove: PhoneNumbers.optional().describe('Numbers to remove.'),
+  name: GroupName.nullable().optional().describe('New name; null removes it.'),
+  add_from_group: GroupId.optional().describe("Copy this group's members in."),
+  remove_from_group: GroupId.optional().describe("Remove this group's members."),
+  auto_update: AutoUpdate.optional().describe('New keyword settings.'),
 });
 
 export const ReplaceGroupRequest = z.object({
-  members: PhoneNumbers.describe('The complete new member list; everyone else is removed.'),
-  name: GroupName.optional().describe('New name; leaving it out removes the name.'),
-  child_groups: ChildGroups.optional().describe('Up to 10 group ids (being phased out by Sinch).'),
-  auto_update: AutoUpdate.optional().describe('Keyword auto-update settings; leaving it out removes them.'),
+  members: PhoneNumbers.describe('The whole new member list.'),
+  name: GroupName.optional().describe('New name; omitted removes it.'),
+  child_groups: ChildGroups.optional().describe('Group ids (phased out by Sinch).'),
+  auto_update: AutoUpdate.optional().describe('Keyword settings; omitted removes them.'),
 });
 
 /** A whole number in a range, whose refusal names the field, the range and the value given. */
@@ -98,8 +98,8 @@ export function wholeNumber(field: string, min: number, max = Number.MAX_SAFE_IN
 }
 
 export const ListGroupsRequest = z.object({
-  page: wholeNumber('page', 0).optional().describe('0-based page number (default 0).'),
-  page_size: wholeNumber('page_size', 1, MAX_PAGE_SIZE).optional().describe('Groups per page, 1 to 100 (default 30).'),
+  page: wholeNumber('page', 0).optional().describe('0-based (default 0).'),
+  page_size: wholeNumber('page_size', 1, MAX_PAGE_SIZE).optional().describe('1 to 100 (default 30).'),
 });
 
 export type CreateGroupBody = z.output<typeof CreateGroupRequest>;
@@ -119,6 +119,7 @@ export const Group = z.object({
   child_groups: z.array(z.string()).optional(),
   auto_update: z
     .object({ to: z.string(), add: KeywordPairOut.optional(), remove: KeywordPairOut.optional() })
+    .meta({ brief: '{to, add?, remove?}' })
     .optional(),
 });
 

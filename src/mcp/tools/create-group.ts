@@ -4,7 +4,7 @@ import { defineTool } from '../tool.js';
 export default defineTool({
   name: 'create_group',
   title: 'Create group',
-  description: 'Create an SMS group, optionally with members (any number; large lists are sent in batches). Returns the new group and its id.',
+  description: 'Create an SMS group, optionally with members (any number of them). Returns the group and its id.',
   inputSchema: CreateGroupRequest,
   outputSchema: Group,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },

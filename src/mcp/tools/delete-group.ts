@@ -7,11 +7,11 @@ import { defineTool } from '../tool.js';
 export default defineTool({
   name: 'delete_group',
   title: 'Delete group',
-  description: "Delete an SMS group and its member list for good, after the user's confirmation; scheduled batches to it then reach no one.",
+  description: "Delete a group and its members for good, after the user's confirmation.",
   inputSchema: z.object({
     group_id: GroupId.describe('The group to delete.'),
-    confirm: z.boolean().optional().describe('true once the user agreed (only needed when the client cannot ask them itself).'),
-    expected_modified_at: z.string().optional().describe('modified_at as you read it; refused if the group changed since.'),
+    confirm: z.boolean().optional().describe('true once the user agreed.'),
+    expected_modified_at: z.string().optional().describe('modified_at you read; refused if it changed.'),
   }),
   outputSchema: z.object({ group_id: z.string(), deleted: z.literal(true) }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },

@@ -40,12 +40,12 @@ export default defineTool({
   name: 'list_group_members',
   title: 'List group members',
   description:
-    "List a group's phone numbers (E.164, sorted), a page at a time; pass next_cursor back as cursor for the next page. contains finds numbers without paging.",
+    "A group's numbers (E.164, sorted), a page at a time: pass next_cursor as cursor. contains finds numbers without paging.",
   inputSchema: z.object({
     group_id: GroupId.describe('The group id, from list_groups.'),
-    limit: wholeNumber('limit', 1, 10_000).optional().describe('Numbers per page, 1 to 10,000 (default 1,000).'),
+    limit: wholeNumber('limit', 1, 10_000).optional().describe('1 to 10,000 (default 1,000).'),
     cursor: Cursor.optional().describe('next_cursor from the previous page.'),
-    contains: Digits.optional().describe('Only numbers containing these digits, e.g. "4155550123" to check one number.'),
+    contains: Digits.optional().describe('Only numbers containing these digits.'),
   }),
   outputSchema: z.object({
     group_id: z.string(),

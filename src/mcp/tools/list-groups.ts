@@ -7,7 +7,7 @@ const DEFAULT_PAGE_SIZE = 30;
 export default defineTool({
   name: 'list_groups',
   title: 'List groups',
-  description: 'List SMS groups, newest first, one page at a time (ids, names, sizes). Use list_group_members for the numbers in a group.',
+  description: 'List SMS groups (ids, names, sizes), newest first, a page at a time.',
   inputSchema: ListGroupsRequest,
   outputSchema: GroupList.extend({
     next_page: z.number().int().optional().describe('Pass as page to get the next groups; absent on the last page.'),

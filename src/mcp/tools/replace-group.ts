@@ -8,14 +8,14 @@ export default defineTool({
   name: 'replace_group',
   title: 'Replace group',
   description:
-    'Overwrite a group: its members become exactly the given list, and name and settings not given are cleared. Needs the user\'s confirmation; dry_run: true previews. Prefer update_group for adding or removing some numbers.',
+    "Overwrite a group: members become exactly the list given, and name and settings not given are cleared. Needs the user's confirmation; dry_run previews.",
   inputSchema: ReplaceGroupRequest.extend({
     group_id: GroupId.describe('The group to overwrite.'),
-    dry_run: z.boolean().optional().describe('Change nothing; return the group with a preview of the change.'),
-    confirm: z.boolean().optional().describe('true once the user agreed (only needed when the client cannot ask them itself).'),
-    expected_modified_at: z.string().optional().describe('modified_at as you read it; refused if the group changed since.'),
+    dry_run: z.boolean().optional().describe('Preview only.'),
+    confirm: z.boolean().optional().describe('true once the user agreed.'),
+    expected_modified_at: z.string().optional().describe('modified_at you read; refused if it changed.'),
   }),
-  outputSchema: Group.extend({ preview: Preview.optional().describe('Present on a dry run: what the change would do.') }),
+  outputSchema: Group.extend({ preview: Preview.optional() }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   handler: async ({ group_id, dry_run, confirm, expected_modified_at, ...body }, { sinch, changed, confirm: ask, progress }) => {
     let current: Group | undefined;

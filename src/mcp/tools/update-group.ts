@@ -9,13 +9,13 @@ export default defineTool({
   name: 'update_group',
   title: 'Update group',
   description:
-    'Add or remove members, rename, or copy members from another group; untouched members stay. dry_run: true shows what would change. Use replace_group only to overwrite the whole member list.',
+    'Add or remove members (additions first), rename, or copy members from another group. dry_run: true changes nothing and returns a preview.',
   inputSchema: UpdateGroupRequest.extend({
     group_id: GroupId.describe('The group to change.'),
-    dry_run: z.boolean().optional().describe('Change nothing; return the group with a preview of the change.'),
-    expected_modified_at: z.string().optional().describe('modified_at as you read it; refused if the group changed since.'),
+    dry_run: z.boolean().optional().describe('Preview only.'),
+    expected_modified_at: z.string().optional().describe('modified_at you read; refused if it changed.'),
   }),
-  outputSchema: Group.extend({ preview: Preview.optional().describe('Present on a dry run: what the change would do.') }),
+  outputSchema: Group.extend({ preview: Preview.optional() }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   handler: async ({ group_id, dry_run, expected_modified_at, ...body }, { sinch, changed, progress }) => {
     if (dry_run || expected_modified_at !== undefined) {
