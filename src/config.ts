@@ -165,20 +165,23 @@ export interface HttpSettings {
   maxBodyBytes: number;
 }
 
-const LOOPBACK = ['localhost', '127.0.0.1', '::1', '[::1]'];
+/** localhost, 127.0.0.0/8 and ::1, bracketed or not. */
+export const isLoopbackHost = (host: string) => ['localhost', '::1', '[::1]'].includes(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
 
 /** The HTTP mode's settings; listening beyond loopback without MCP_AUTH_TOKEN is refused outright. */
 export function loadHttpSettings(flags: { host?: string; port?: number }, env: NodeJS.ProcessEnv = process.env): HttpSettings {
-  const host = flags.host ?? '127.0.0.1';
+  // An IPv6 address may come bracketed as in a URL; listen() wants it bare.
+  const host = (flags.host ?? '127.0.0.1').replace(/^\[(.*)\]$/, '$1');
   const authToken = env.MCP_AUTH_TOKEN?.trim() || undefined;
-  if (!authToken && !LOOPBACK.includes(host) && !/^127\./.test(host)) {
+  if (!authToken && !isLoopbackHost(host)) {
     throw new ConfigError(`MCP_AUTH_TOKEN must be set to listen on ${host}: only loopback addresses may be served without a token`);
   }
   return {
     host,
     port: flags.port ?? 3000,
     ...(authToken ? { authToken } : {}),
-    allowedHosts: (env.MCP_ALLOWED_HOSTS ?? '').split(',').map((name) => name.trim()).filter(Boolean),
+    // Host names are case-insensitive; the Host header is compared in lower case.
+    allowedHosts: (env.MCP_ALLOWED_HOSTS ?? '').split(',').map((name) => name.trim().toLowerCase()).filter(Boolean),
     maxBodyBytes: whole(env, 'MCP_MAX_BODY_BYTES', 4 * 1024 * 1024, 1),
   };
 }

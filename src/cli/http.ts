@@ -41,7 +41,8 @@ export async function serveHttp({ settings, perRequestCredentials, ...selection 
   const stop = async () => {
     if (stopping) return;
     stopping = true;
-    await http.close(SHUTDOWN_GRACE_MS);
+    const cutOff = await http.close(SHUTDOWN_GRACE_MS);
+    if (cutOff > 0) log(`SIGTERM: ${cutOff} call(s) still waiting for Sinch after ${SHUTDOWN_GRACE_MS / 1000} s were cut off; their effect is unknown`);
     await close();
     process.exit(0);
   };

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { isLoopbackHost } from '../config.js';
 
 export interface HttpOptions {
   host: string;
@@ -20,8 +21,8 @@ export interface HttpOptions {
 export interface HttpServer {
   /** The MCP endpoint, e.g. http://127.0.0.1:3000/mcp. */
   readonly url: string;
-  /** Stops accepting, lets requests under way finish for up to `graceMs`, then ends the rest. */
-  close(graceMs: number): Promise<void>;
+  /** Stops accepting, lets requests under way finish for up to `graceMs`, then ends the rest and says how many. */
+  close(graceMs: number): Promise<number>;
 }
 
 /** A request refused before it reaches MCP. */
@@ -34,8 +35,6 @@ export class HttpRefusal extends Error {
   }
 }
 
-const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
-export const isLoopback = (host: string) => LOOPBACK_NAMES.includes(host) || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 
 /**
  * Streamable HTTP in stateless mode: every request gets its own server and transport, so any replica
@@ -44,11 +43,16 @@ export const isLoopback = (host: string) => LOOPBACK_NAMES.includes(host) || hos
 export async function startHttpServer(options: HttpOptions): Promise<HttpServer> {
   const expectedToken = options.authToken === undefined ? undefined : digest(options.authToken);
   const inFlight = new Set<Promise<void>>();
+  let closing = false;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://host').pathname;
     if (path === '/healthz') return reply(res, 200, { status: 'ok' });
     if (path !== '/mcp') return reply(res, 404, { error: 'not found: MCP is served at /mcp' });
+    if (closing) {
+      res.setHeader('connection', 'close');
+      throw new HttpRefusal(503, 'Service unavailable: this replica is shutting down; retry on another');
+    }
     refuseForeignHost(req, options.allowedHosts);
     if (expectedToken && !bearerMatches(req.headers.authorization, expectedToken)) {
       res.setHeader('www-authenticate', 'Bearer');
@@ -93,13 +97,16 @@ export async function startHttpServer(options: HttpOptions): Promise<HttpServer>
   return {
     url: `http://${host}:${port}/mcp`,
     async close(graceMs) {
+      closing = true;
       const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeIdleConnections();
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([Promise.allSettled(inFlight), new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
       clearTimeout(timer);
+      const cutOff = inFlight.size;
       http.closeAllConnections();
       await stopped;
+      return cutOff;
     },
   };
 }
@@ -116,7 +123,7 @@ function bearerMatches(header: string | undefined, expected: Buffer): boolean {
 function refuseForeignHost(req: IncomingMessage, allowedHosts: string[]): void {
   const allowed = (host: string) => {
     const name = new URL(`http://${host}`).hostname;
-    return isLoopback(name) || allowedHosts.includes(name) || allowedHosts.includes(host);
+    return isLoopbackHost(name) || allowedHosts.includes(name) || allowedHosts.includes(host.toLowerCase());
   };
   const host = req.headers.host;
   if (!host || !safely(() => allowed(host))) throw new HttpRefusal(403, `Forbidden: Host ${JSON.stringify(host ?? '')} is not allowed (MCP_ALLOWED_HOSTS)`);
