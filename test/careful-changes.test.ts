@@ -1,107 +1,17 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import {
-  ElicitRequestSchema,
-  type CallToolResult,
-  type ClientCapabilities,
-  type ElicitRequest,
-  type ElicitResult,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { ElicitResult } from '@modelcontextprotocol/sdk/types.js';
 import { ConfigError, loadToolSelection } from '../src/config.js';
-import { startEmulator, type Emulator, type RecordedRequest } from '../src/emulator/server.js';
+import type { RecordedRequest } from '../src/emulator/server.js';
 import type { Preview } from '../src/mcp/preview.js';
 import { createServer } from '../src/mcp/server.js';
 import { SinchGroupsClient } from '../src/sinch/client.js';
 import type { Group } from '../src/sinch/schemas.js';
-import { textOf } from './harness.js';
+import { startHarness, textOf, type Harness } from './harness.js';
 
-// ---------------------------------------------------------------------------------------------
-// A session with a client that can declare elicitation and records what it was asked.
-// (The same helper is in resources.test.ts; it would belong in harness.ts.)
-
-interface SessionOptions {
-  readOnly?: boolean;
-  only?: string[];
-  /** When given, the client declares elicitation and answers with this. */
-  elicit?: (params: ElicitRequest['params']) => ElicitResult | Promise<ElicitResult>;
-  /** Declared instead of the default ({ elicitation: {} } with elicit, else none). */
-  capabilities?: ClientCapabilities;
-}
-
-interface Session {
-  emulator: Emulator;
-  client: Client;
-  /** The elicitation requests received, in order. */
-  elicitations: ElicitRequest['params'][];
-  call(name: string, args?: Record<string, unknown>): Promise<CallToolResult>;
-  ok<T = Record<string, unknown>>(name: string, args?: Record<string, unknown>): Promise<T>;
-  fails(name: string, args?: Record<string, unknown>): Promise<string>;
-  close(): Promise<void>;
-}
-
-async function startSession(options: SessionOptions = {}): Promise<Session> {
-  const emulator = await startEmulator();
-  const sinch = new SinchGroupsClient({ baseUrl: emulator.url, servicePlanId: emulator.servicePlanId, apiToken: emulator.apiToken });
-  let server;
-  try {
-    server = createServer({
-      sinch,
-      ...(options.readOnly !== undefined && { readOnly: options.readOnly }),
-      ...(options.only !== undefined && { only: options.only }),
-    });
-  } catch (error) {
-    await sinch.close();
-    await emulator.close();
-    throw error;
-  }
-  const capabilities = options.capabilities ?? (options.elicit ? { elicitation: {} } : {});
-  const client = new Client({ name: 'test', version: '1.0.0' }, { capabilities });
-  const elicitations: ElicitRequest['params'][] = [];
-  const { elicit } = options;
-  if (elicit) {
-    client.setRequestHandler(ElicitRequestSchema, async ({ params }) => {
-      elicitations.push(params);
-      return elicit(params);
-    });
-  }
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await Promise.all([server.connect(serverSide), client.connect(clientSide)]);
-
-  const call = async (name: string, args: Record<string, unknown> = {}) =>
-    (await client.callTool({ name, arguments: args })) as CallToolResult;
-  const mcp = server;
-  return {
-    emulator,
-    client,
-    elicitations,
-    call,
-    async ok<T>(name: string, args?: Record<string, unknown>) {
-      const result = await call(name, args);
-      if (result.isError) throw new Error(`${name} failed: ${textOf(result)}`);
-      return result.structuredContent as T;
-    },
-    async fails(name: string, args?: Record<string, unknown>) {
-      const result = await call(name, args);
-      if (!result.isError) throw new Error(`${name} succeeded but should have failed: ${textOf(result)}`);
-      if (result.structuredContent !== undefined) throw new Error(`${name} failed with structuredContent`);
-      return textOf(result);
-    },
-    async close() {
-      await client.close();
-      await mcp.close();
-      await sinch.close();
-      await emulator.close();
-    },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-
-let s: Session;
+let s: Harness;
 
 beforeEach(async () => {
-  s = await startSession();
+  s = await startHarness();
 });
 
 afterEach(async () => {
@@ -385,7 +295,7 @@ describe('replace_group dry_run', () => {
   });
 
   test('a dry run needs no confirmation and never asks the user', async () => {
-    const e = await startSession({ elicit: () => ({ action: 'decline' }) });
+    const e = await startHarness({ elicit: () => ({ action: 'decline' }) });
     try {
       const group = e.emulator.store.create({ name: 'G', members: numbers(0, 2) });
       const dry = await e.ok<Previewed>('replace_group', { group_id: group.id, members: [], dry_run: true });
@@ -483,7 +393,7 @@ describe('confirmation with elicitation', () => {
   const WRITE = { delete_group: 'DELETE', replace_group: 'PUT' } as const;
 
   test.each(['delete_group', 'replace_group'] as const)('%s: accepted with confirm true, it applies; the user saw name and size', async (tool) => {
-    const e = await startSession({ elicit: () => ({ action: 'accept', content: { confirm: true } }) });
+    const e = await startHarness({ elicit: () => ({ action: 'accept', content: { confirm: true } }) });
     try {
       const group = e.emulator.store.create({ name: 'Doomed', members: numbers(0, 3) });
 
@@ -516,7 +426,7 @@ describe('confirmation with elicitation', () => {
     ['replace_group', 'declined', { action: 'decline' }, 'declined'],
     ['replace_group', 'cancelled', { action: 'cancel' }, 'cancelled'],
   ] as const)('%s %s: nothing happens, and the result says so', async (tool, _, answer, how) => {
-    const e = await startSession({ elicit: () => structuredClone(answer) as ElicitResult });
+    const e = await startHarness({ elicit: () => structuredClone(answer) as ElicitResult });
     try {
       const group = e.emulator.store.create({ name: 'Doomed', members: numbers(0, 3) });
 
@@ -535,7 +445,7 @@ describe('confirmation with elicitation', () => {
   });
 
   test('a client whose elicitation fails: nothing is deleted, and the result is an error', async () => {
-    const e = await startSession({
+    const e = await startHarness({
       elicit: () => {
         throw new Error('no way to ask');
       },
@@ -556,7 +466,7 @@ describe('confirmation with elicitation', () => {
   });
 
   test('a client that can only elicit by URL is treated as one that cannot ask: confirm: true is needed', async () => {
-    const e = await startSession({ capabilities: { elicitation: { url: {} } } });
+    const e = await startHarness({ capabilities: { elicitation: { url: {} } } });
     try {
       const group = e.emulator.store.create({ name: 'Doomed', members: numbers(0, 3) });
 
@@ -570,7 +480,7 @@ describe('confirmation with elicitation', () => {
   });
 
   test('update_group does not ask', async () => {
-    const e = await startSession({ elicit: () => ({ action: 'decline' }) });
+    const e = await startHarness({ elicit: () => ({ action: 'decline' }) });
     try {
       const group = e.emulator.store.create({ members: numbers(0, 3) });
       await e.ok('update_group', { group_id: group.id, remove: [number(0)] });
@@ -631,7 +541,7 @@ describe('stale reads: expected_modified_at', () => {
   });
 
   test('a stale delete is refused before the user is asked', async () => {
-    const e = await startSession({ elicit: () => ({ action: 'accept', content: { confirm: true } }) });
+    const e = await startHarness({ elicit: () => ({ action: 'accept', content: { confirm: true } }) });
     try {
       const group = e.emulator.store.create({ name: 'G', members: [number(0)] });
       const text = await e.fails('delete_group', { group_id: group.id, expected_modified_at: '2001-01-01T00:00:00.000Z' });
@@ -645,10 +555,10 @@ describe('stale reads: expected_modified_at', () => {
 });
 
 describe('read-only mode and tool selection', () => {
-  const toolNames = async (session: Session) => (await session.client.listTools()).tools.map((t) => t.name).sort();
+  const toolNames = async (session: Harness) => (await session.client.listTools()).tools.map((t) => t.name).sort();
 
   test('readOnly: true offers only the tools that change nothing', async () => {
-    const ro = await startSession({ readOnly: true });
+    const ro = await startHarness({ readOnly: true });
     try {
       expect(await toolNames(ro)).toEqual(['get_group', 'list_group_members', 'list_groups']);
       const { tools } = await ro.client.listTools();
@@ -668,7 +578,7 @@ describe('read-only mode and tool selection', () => {
   });
 
   test("only: ['get_group', 'create_group'] offers those two", async () => {
-    const some = await startSession({ only: ['get_group', 'create_group'] });
+    const some = await startHarness({ only: ['get_group', 'create_group'] });
     try {
       expect(await toolNames(some)).toEqual(['create_group', 'get_group']);
       expect((await some.call('list_groups', {})).isError).toBe(true);
@@ -678,7 +588,7 @@ describe('read-only mode and tool selection', () => {
   });
 
   test('read-only wins over only', async () => {
-    const some = await startSession({ readOnly: true, only: ['create_group', 'get_group'] });
+    const some = await startHarness({ readOnly: true, only: ['create_group', 'get_group'] });
     try {
       expect(await toolNames(some)).toEqual(['get_group']);
     } finally {
@@ -687,7 +597,7 @@ describe('read-only mode and tool selection', () => {
   });
 
   test('readOnly: false offers all seven', async () => {
-    const all = await startSession({ readOnly: false });
+    const all = await startHarness({ readOnly: false });
     try {
       expect(await toolNames(all)).toHaveLength(7);
     } finally {

@@ -1,11 +1,10 @@
-import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { CallToolResult, Progress } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/server.js';
 import type { RetrySettings } from '../src/sinch/http.js';
 import type { Group } from '../src/sinch/schemas.js';
-import { connect as connectServer, startHarness, textOf, type Connection, type Harness } from './harness.js';
+import { connect as connectServer, listen, startHarness, textOf, type Connection, type Harness } from './harness.js';
 
 // Sinch failing in the ways networks and gateways fail: rate limits, 5xx, cut connections, refused
 // connections, hangs, expired tokens, replies that are not what Sinch documents. Every call goes
@@ -23,8 +22,11 @@ const texts: string[] = [];
 /** Every credential seen in this file, tokens issued by the emulators included. */
 const secrets = new Set<string>();
 
+/** Every tool result goes through here, so that the secrets check sees its text. */
+const recorded = { onResult: (result: CallToolResult) => void texts.push(textOf(result)) };
+
 beforeEach(async () => {
-  h = await startHarness();
+  h = await startHarness(recorded);
   emulators = [h.emulator];
   gateways = [];
 });
@@ -62,40 +64,6 @@ function leaks(found: readonly string[], secretValues: Iterable<string>): string
   return leaked;
 }
 
-interface Session {
-  /** Calls a tool; the result text is recorded for the secrets check. */
-  call(name: string, args?: Record<string, unknown>, onprogress?: (progress: Progress) => void): Promise<CallToolResult>;
-  ok<T = Record<string, unknown>>(name: string, args?: Record<string, unknown>): Promise<T>;
-  fails(name: string, args?: Record<string, unknown>): Promise<string>;
-  connection: Connection;
-}
-
-function session(connection: Connection): Session {
-  const call: Session['call'] = async (name, args = {}, onprogress) => {
-    const result = (await connection.client.callTool({ name, arguments: args }, undefined, onprogress && { onprogress })) as CallToolResult;
-    texts.push(textOf(result));
-    return result;
-  };
-  return {
-    connection,
-    call,
-    async ok<T>(name: string, args?: Record<string, unknown>) {
-      const result = await call(name, args);
-      if (result.isError) throw new Error(`${name} failed: ${textOf(result)}`);
-      return result.structuredContent as T;
-    },
-    async fails(name: string, args?: Record<string, unknown>) {
-      const result = await call(name, args);
-      if (!result.isError) throw new Error(`${name} succeeded but should have failed: ${textOf(result)}`);
-      expect(result.structuredContent).toBeUndefined();
-      return textOf(result);
-    },
-  };
-}
-
-/** The harness's own connection: service plan credentials, FAST_RETRY delays. */
-const sinch = () => session(h);
-
 interface Settings {
   retry?: Partial<RetrySettings>;
   timeoutMs?: number;
@@ -104,18 +72,18 @@ interface Settings {
 }
 
 /** Another server over the harness's emulator (or `baseUrl`), with other retry or timeout settings. */
-async function open({ baseUrl = h.emulator.url, ...settings }: Settings = {}): Promise<Session> {
-  const connection = await connectServer({ baseUrl, servicePlanId: h.emulator.servicePlanId, apiToken: h.emulator.apiToken, ...settings });
+async function open({ baseUrl = h.emulator.url, ...settings }: Settings = {}): Promise<Connection> {
+  const connection = await connectServer({ baseUrl, servicePlanId: h.emulator.servicePlanId, apiToken: h.emulator.apiToken, ...settings }, recorded);
   cleanups.push(() => connection.close());
-  return session(connection);
+  return connection;
 }
 
 /** A server using OAuth2 project credentials against `emulator`. */
-async function openOAuth(emulator: Emulator, keySecret = emulator.keySecret): Promise<Session> {
+async function openOAuth(emulator: Emulator, keySecret = emulator.keySecret): Promise<Connection> {
   const { url: baseUrl, projectId, keyId, tokenUrl: authUrl } = emulator;
-  const connection = await connectServer({ baseUrl, projectId, keyId, keySecret, authUrl });
+  const connection = await connectServer({ baseUrl, projectId, keyId, keySecret, authUrl }, recorded);
   cleanups.push(() => connection.close());
-  return session(connection);
+  return connection;
 }
 
 async function anotherEmulator(options?: EmulatorOptions): Promise<Emulator> {
@@ -180,20 +148,13 @@ async function startGateway(target: Emulator = h.emulator): Promise<Gateway> {
     res.writeHead(passed!.status, passed!.headers);
     res.end(passed!.body);
   };
-  const server = createHttpServer((req, res) => {
+  const server = await listen((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => void handle(req, res, Buffer.concat(chunks)).catch(() => res.destroy()));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  );
-  const gateway = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, script, received };
+  cleanups.push(server.close);
+  const gateway = { url: server.url, script, received };
   gateways.push(gateway);
   return gateway;
 }
@@ -297,7 +258,7 @@ describe('429 Too Many Requests', () => {
     const group = existingGroup();
     h.emulator.faults.push(TOO_MANY);
 
-    const result = await sinch().ok(tool, operation.args(group.id));
+    const result = await h.ok(tool, operation.args(group.id));
 
     expect(sent()).toEqual([operation.request(group.id), operation.request(group.id)]);
     expect(h.emulator.faults).toEqual([]);
@@ -343,7 +304,7 @@ describe('429 Too Many Requests', () => {
   test('a 429 on every attempt of a create: 4 requests, the last status in the error, no group', async () => {
     h.emulator.faults.push(TOO_MANY, TOO_MANY, TOO_MANY, TOO_MANY, TOO_MANY);
 
-    const error = await sinch().fails('create_group', { name: 'New' });
+    const error = await h.fails('create_group', { name: 'New' });
 
     expect(error).toContain('Sinch refused to create group after 4 attempts (HTTP 429 too_many_requests: Slow down.)');
     expect(error).toContain('Sinch is limiting the request rate');
@@ -361,7 +322,7 @@ describe('5xx from Sinch', () => {
     const group = existingGroup();
     h.emulator.faults.push(SERVER_ERRORS[status]);
 
-    const result = await sinch().ok(tool, operation.args(group.id));
+    const result = await h.ok(tool, operation.args(group.id));
 
     expect(sent()).toEqual([operation.request(group.id), operation.request(group.id)]);
     operation.check(group.id, result);
@@ -371,7 +332,7 @@ describe('5xx from Sinch', () => {
     const group = existingGroup();
     h.emulator.faults.push(SERVER_ERRORS[500], SERVER_ERRORS[502], SERVER_ERRORS[503]);
 
-    const result = await sinch().ok('update_group', { group_id: group.id, add: [number(1)] });
+    const result = await h.ok('update_group', { group_id: group.id, add: [number(1)] });
 
     expect(result).toMatchObject({ size: 2 });
     expect(sent()).toEqual(Array(4).fill(`POST /groups/${group.id}`));
@@ -381,7 +342,7 @@ describe('5xx from Sinch', () => {
     h.emulator.faults.push(SERVER_ERRORS[status], SERVER_ERRORS[status]);
     const { code, text } = JSON.parse(SERVER_ERRORS[status].body) as { code: string; text: string };
 
-    const error = await sinch().fails('create_group', { name: 'New', members: [number(1)] });
+    const error = await h.fails('create_group', { name: 'New', members: [number(1)] });
 
     expect(error).toContain(`Sinch refused to create group (HTTP ${status} ${code}: ${text})`);
     expect(error).not.toContain('attempts');
@@ -397,7 +358,7 @@ describe('5xx from Sinch', () => {
   test('a 5xx on create_group warns that the group may exist', async () => {
     h.emulator.faults.push(SERVER_ERRORS[502]);
 
-    const error = await sinch().fails('create_group', { name: 'New' });
+    const error = await h.fails('create_group', { name: 'New' });
 
     expect(error).toContain('HTTP 502 bad_gateway');
     expect(error).toMatch(/may (already )?(exist|have been created|have (created|applied) it)/);
@@ -422,7 +383,7 @@ describe('dropped connections', () => {
   test('create_group: 1 request, a clear error that says to check before trying again, no group', async () => {
     h.emulator.faults.push({ drop: true }, { drop: true });
 
-    const error = await sinch().fails('create_group', { name: 'New' });
+    const error = await h.fails('create_group', { name: 'New' });
 
     expect(error).toContain(`create group failed: could not reach Sinch at ${h.emulator.url} (UND_ERR_SOCKET: other side closed)`);
     expect(error).not.toContain('attempts');
@@ -450,7 +411,7 @@ describe('dropped connections', () => {
     const group = existingGroup();
     h.emulator.faults.push({ drop: true });
 
-    const result = await sinch().ok(tool, operation.args(group.id));
+    const result = await h.ok(tool, operation.args(group.id));
 
     expect(sent()).toEqual([operation.request(group.id), operation.request(group.id)]);
     operation.check(group.id, result);
@@ -510,7 +471,7 @@ describe('retries run out', () => {
     const group = existingGroup();
     h.emulator.faults.push(SERVER_ERRORS[500], SERVER_ERRORS[502], SERVER_ERRORS[500], SERVER_ERRORS[503], SERVER_ERRORS[500]);
 
-    const error = await sinch().fails('get_group', { group_id: group.id });
+    const error = await h.fails('get_group', { group_id: group.id });
 
     expect(error).toContain(`Sinch refused to get group ${group.id} after 4 attempts (HTTP 503 service_unavailable: Try again later.)`);
     expect(error).toContain('Sinch had a problem on its side; try again later.');
@@ -545,7 +506,7 @@ describe('retries run out', () => {
     const group = existingGroup();
     h.emulator.faults.push({ drop: true }, { drop: true }, { drop: true }, { drop: true });
 
-    const error = await sinch().fails('list_group_members', { group_id: group.id });
+    const error = await h.fails('list_group_members', { group_id: group.id });
 
     expect(error).toContain(
       `list members of group ${group.id} failed: could not reach Sinch at ${h.emulator.url} (UND_ERR_SOCKET: other side closed) after 4 attempts`,
@@ -616,7 +577,7 @@ describe('connection refused', () => {
     const error = await refused.fails('get_group', { group_id: 'abc123' });
     expect(error).toContain(`get group abc123 failed: could not reach Sinch at ${gone.url}`);
     expect(error).toContain(') after 2 attempts.');
-    expect((await refused.connection.client.listTools()).tools).toHaveLength(7);
+    expect((await refused.client.listTools()).tools).toHaveLength(7);
   });
 });
 
@@ -679,7 +640,7 @@ describe('progress', () => {
   test('create_group with 25,000 members: 1/3, 2/3, 3/3', async () => {
     const seen: Progress[] = [];
 
-    const result = await sinch().call('create_group', { name: 'Big', members: numbers(25_000) }, (progress) => seen.push(progress));
+    const result = await h.call('create_group', { name: 'Big', members: numbers(25_000) }, (progress) => seen.push(progress));
 
     expect(result.isError).toBeFalsy();
     expect(seen).toEqual([progressOf(1, 3), progressOf(2, 3), progressOf(3, 3)]);
@@ -691,7 +652,7 @@ describe('progress', () => {
     const group = existingGroup();
     const seen: Progress[] = [];
 
-    const result = await sinch().call('update_group', { group_id: group.id, add: numbers(25_000) }, (progress) => seen.push(progress));
+    const result = await h.call('update_group', { group_id: group.id, add: numbers(25_000) }, (progress) => seen.push(progress));
 
     expect(result.isError).toBeFalsy();
     expect(seen).toEqual([progressOf(1, 3), progressOf(2, 3), progressOf(3, 3)]);
@@ -703,7 +664,7 @@ describe('progress', () => {
     const group = existingGroup();
     const seen: Progress[] = [];
 
-    const result = await sinch().call('replace_group', { group_id: group.id, members: numbers(15_000), confirm: true }, (progress) =>
+    const result = await h.call('replace_group', { group_id: group.id, members: numbers(15_000), confirm: true }, (progress) =>
       seen.push(progress),
     );
 
@@ -717,8 +678,8 @@ describe('progress', () => {
     const group = existingGroup();
     const seen: Progress[] = [];
 
-    await sinch().call('create_group', { name: 'Small', members: numbers(10_000) }, (progress) => seen.push(progress));
-    await sinch().call('update_group', { group_id: group.id, add: numbers(10) }, (progress) => seen.push(progress));
+    await h.call('create_group', { name: 'Small', members: numbers(10_000) }, (progress) => seen.push(progress));
+    await h.call('update_group', { group_id: group.id, add: numbers(10) }, (progress) => seen.push(progress));
 
     expect(seen).toEqual([]);
     expect(sent()).toEqual(['POST /groups', `POST /groups/${group.id}`]);
@@ -730,7 +691,7 @@ describe('progress', () => {
     h.emulator.faults.push({ after: 1, ...SERVER_ERRORS[500] }, ...Array<typeof SERVER_ERRORS[500]>(7).fill(SERVER_ERRORS[500]));
     const seen: Progress[] = [];
 
-    const result = await sinch().call('create_group', { name: 'Big', members: numbers(25_000) }, (progress) => seen.push(progress));
+    const result = await h.call('create_group', { name: 'Big', members: numbers(25_000) }, (progress) => seen.push(progress));
 
     expect(result.isError).toBe(true);
     expect(textOf(result)).toContain('It was only partly applied: 1 of 3 requests succeeded');
@@ -892,7 +853,7 @@ describe("replies that are not what Sinch documents", () => {
     const group = existingGroup();
     h.emulator.faults.push({ status: 200, body: 'not json' });
 
-    const error = await sinch().fails('get_group', { group_id: group.id });
+    const error = await h.fails('get_group', { group_id: group.id });
 
     expect(error).toContain(`get group ${group.id} failed: Sinch answered HTTP 200 with a body that is not JSON.`);
     expect(sent()).toEqual([`GET /groups/${group.id}`]);
@@ -902,7 +863,7 @@ describe("replies that are not what Sinch documents", () => {
     const group = existingGroup();
     h.emulator.faults.push({ status: 200, body: '{"unexpected": true}' });
 
-    const error = await sinch().fails('get_group', { group_id: group.id });
+    const error = await h.fails('get_group', { group_id: group.id });
 
     expect(error).toContain(`get group ${group.id} failed: Sinch's reply did not have the documented shape (`);
     expect(sent()).toEqual([`GET /groups/${group.id}`]);
@@ -911,7 +872,7 @@ describe("replies that are not what Sinch documents", () => {
   test('HTTP 200 with an empty body where a group was due', async () => {
     h.emulator.faults.push({ status: 200, body: '' });
 
-    const error = await sinch().fails('create_group', { name: 'New' });
+    const error = await h.fails('create_group', { name: 'New' });
 
     expect(error).toContain("create group failed: Sinch's reply did not have the documented shape (");
     expect(sent()).toEqual(['POST /groups']);
@@ -921,7 +882,7 @@ describe("replies that are not what Sinch documents", () => {
     const page = { status: 502, contentType: 'text/html', body: '<html><body><h1>502 Bad Gateway</h1><p>nginx</p></body></html>' };
     h.emulator.faults.push(page, page, page, page);
 
-    const error = await sinch().fails('list_groups');
+    const error = await h.fails('list_groups');
 
     expect(error).toMatch(/^Sinch refused to list groups after 4 attempts \(HTTP 502\)\. Sinch had a problem on its side; try again later\.$/);
     expect(sent()).toEqual(Array(4).fill('GET /groups'));
@@ -930,7 +891,7 @@ describe("replies that are not what Sinch documents", () => {
   test("a proxy's HTML 502 page on a create: once, then HTTP 502", async () => {
     h.emulator.faults.push({ status: 502, contentType: 'text/html', body: '<html>Bad Gateway</html>' });
 
-    const error = await sinch().fails('create_group', { name: 'New' });
+    const error = await h.fails('create_group', { name: 'New' });
 
     expect(error).toContain('Sinch refused to create group (HTTP 502)');
     expect(error).not.toContain('<html>');
@@ -941,23 +902,23 @@ describe("replies that are not what Sinch documents", () => {
     const group = existingGroup();
     h.emulator.faults.push({ status: 200, body: `{"id":"${'x'.repeat(33 * 1024 * 1024)}"}` });
 
-    const error = await sinch().fails('get_group', { group_id: group.id });
+    const error = await h.fails('get_group', { group_id: group.id });
 
     expect(error).toContain(`get group ${group.id} failed: Sinch's reply was larger than 32 MiB, so it was not read.`);
     expect(sent()).toEqual([`GET /groups/${group.id}`]);
-    expect(await sinch().ok('get_group', { group_id: group.id })).toMatchObject({ id: group.id, name: 'Team' });
-    expect(await sinch().ok('list_groups')).toMatchObject({ count: 1 });
+    expect(await h.ok('get_group', { group_id: group.id })).toMatchObject({ id: group.id, name: 'Team' });
+    expect(await h.ok('list_groups')).toMatchObject({ count: 1 });
   });
 
   test('after every kind of bad reply, the next calls succeed', async () => {
     const group = existingGroup();
     h.emulator.faults.push({ status: 200, body: 'not json' }, { status: 200, body: '[1,2' }, { status: 200, body: '{"groups": "nope"}' });
 
-    await sinch().fails('get_group', { group_id: group.id });
-    await sinch().fails('list_group_members', { group_id: group.id });
-    await sinch().fails('list_groups');
+    await h.fails('get_group', { group_id: group.id });
+    await h.fails('list_group_members', { group_id: group.id });
+    await h.fails('list_groups');
 
-    expect(await sinch().ok('list_group_members', { group_id: group.id })).toMatchObject({ total: 1 });
+    expect(await h.ok('list_group_members', { group_id: group.id })).toMatchObject({ total: 1 });
     expect(sent()).toEqual([`GET /groups/${group.id}`, `GET /groups/${group.id}/members`, 'GET /groups', `GET /groups/${group.id}/members`]);
   });
 });
@@ -983,12 +944,11 @@ describe('secrets', () => {
     const gateway = await startGateway();
     // Proxy the API through the gateway with the same credentials: its errors echo the access token.
     const { projectId, keyId, keySecret, tokenUrl: authUrl } = h.emulator;
-    const connection = await connectServer({ baseUrl: gateway.url, projectId, keyId, keySecret, authUrl });
+    const connection = await connectServer({ baseUrl: gateway.url, projectId, keyId, keySecret, authUrl }, recorded);
     cleanups.push(() => connection.close());
-    const echoing = session(connection);
     gateway.script.push({ status: 400, body: echo }, { status: 400, body: echo });
 
-    const error = await echoing.fails('get_group', { group_id: group.id });
+    const error = await connection.fails('get_group', { group_id: group.id });
     const resourceError = await connection.client.readResource({ uri: `sinch://groups/${group.id}` }).then(
       () => 'read succeeded',
       (failure: unknown) => (failure instanceof Error ? failure.message : String(failure)),
@@ -1010,16 +970,13 @@ describe('secrets', () => {
       status: 401,
       body: (authorization) => JSON.stringify({ error: 'invalid_client', error_description: `Got ${authorization} (${keyId}:${keySecret})` }),
     });
-    const connection = await connectServer({
-      baseUrl: h.emulator.url,
-      projectId: h.emulator.projectId,
-      keyId,
-      keySecret,
-      authUrl: `${gateway.url}/oauth2/token`,
-    });
+    const connection = await connectServer(
+      { baseUrl: h.emulator.url, projectId: h.emulator.projectId, keyId, keySecret, authUrl: `${gateway.url}/oauth2/token` },
+      recorded,
+    );
     cleanups.push(() => connection.close());
 
-    const error = await session(connection).fails('list_groups');
+    const error = await connection.fails('list_groups');
 
     expect(error).toContain(`(HTTP 401 invalid_client: Got Basic [redacted] (${keyId}:[redacted]))`);
     expect(leaks([error], [keySecret, base64(`${keyId}:${keySecret}`)])).toEqual([]);

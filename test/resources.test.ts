@@ -1,101 +1,9 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import {
-  ElicitRequestSchema,
-  McpError,
-  ResourceListChangedNotificationSchema,
-  ResourceUpdatedNotificationSchema,
-  type CallToolResult,
-  type ElicitRequest,
-  type ElicitResult,
-} from '@modelcontextprotocol/sdk/types.js';
-import { startEmulator, type Emulator, type RecordedRequest } from '../src/emulator/server.js';
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import type { RecordedRequest } from '../src/emulator/server.js';
 import { LISTED_GROUPS } from '../src/mcp/resources/groups.js';
-import { createServer } from '../src/mcp/server.js';
-import { SinchGroupsClient } from '../src/sinch/client.js';
 import type { Group } from '../src/sinch/schemas.js';
-import { textOf } from './harness.js';
-
-// ---------------------------------------------------------------------------------------------
-// A session with a client that can declare capabilities and records what the server sends it.
-// (The same helper is in careful-changes.test.ts; it would belong in harness.ts.)
-
-interface SessionOptions {
-  readOnly?: boolean;
-  only?: string[];
-  /** When given, the client declares elicitation and answers with this. */
-  elicit?: (params: ElicitRequest['params']) => ElicitResult | Promise<ElicitResult>;
-}
-
-type Notice = { updated: string } | { listChanged: true };
-
-interface Session {
-  emulator: Emulator;
-  client: Client;
-  /** Notifications received, in order. */
-  notices: Notice[];
-  /** Messages of the elicitation requests received, in order. */
-  elicitations: string[];
-  call(name: string, args?: Record<string, unknown>): Promise<CallToolResult>;
-  ok<T = Record<string, unknown>>(name: string, args?: Record<string, unknown>): Promise<T>;
-  fails(name: string, args?: Record<string, unknown>): Promise<string>;
-  close(): Promise<void>;
-}
-
-async function startSession(options: SessionOptions = {}): Promise<Session> {
-  const emulator = await startEmulator();
-  const sinch = new SinchGroupsClient({ baseUrl: emulator.url, servicePlanId: emulator.servicePlanId, apiToken: emulator.apiToken });
-  const server = createServer({
-    sinch,
-    ...(options.readOnly !== undefined && { readOnly: options.readOnly }),
-    ...(options.only !== undefined && { only: options.only }),
-  });
-  const client = new Client({ name: 'test', version: '1.0.0' }, { capabilities: options.elicit ? { elicitation: {} } : {} });
-  const notices: Notice[] = [];
-  const elicitations: string[] = [];
-  client.setNotificationHandler(ResourceUpdatedNotificationSchema, ({ params }) => {
-    notices.push({ updated: params.uri });
-  });
-  client.setNotificationHandler(ResourceListChangedNotificationSchema, () => {
-    notices.push({ listChanged: true });
-  });
-  const { elicit } = options;
-  if (elicit) {
-    client.setRequestHandler(ElicitRequestSchema, async ({ params }) => {
-      elicitations.push(params.message);
-      return elicit(params);
-    });
-  }
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await Promise.all([server.connect(serverSide), client.connect(clientSide)]);
-
-  const call = async (name: string, args: Record<string, unknown> = {}) =>
-    (await client.callTool({ name, arguments: args })) as CallToolResult;
-  return {
-    emulator,
-    client,
-    notices,
-    elicitations,
-    call,
-    async ok<T>(name: string, args?: Record<string, unknown>) {
-      const result = await call(name, args);
-      if (result.isError) throw new Error(`${name} failed: ${textOf(result)}`);
-      return result.structuredContent as T;
-    },
-    async fails(name: string, args?: Record<string, unknown>) {
-      const result = await call(name, args);
-      if (!result.isError) throw new Error(`${name} succeeded but should have failed: ${textOf(result)}`);
-      return textOf(result);
-    },
-    async close() {
-      await client.close();
-      await server.close();
-      await sinch.close();
-      await emulator.close();
-    },
-  };
-}
+import { startHarness, type Harness, type Notice } from './harness.js';
 
 /** The JSON-RPC error a request was answered with. */
 async function rpcError(promise: Promise<unknown>): Promise<McpError> {
@@ -108,12 +16,10 @@ async function rpcError(promise: Promise<unknown>): Promise<McpError> {
   return outcome.error as McpError;
 }
 
-// ---------------------------------------------------------------------------------------------
-
-let s: Session;
+let s: Harness;
 
 beforeEach(async () => {
-  s = await startSession();
+  s = await startHarness();
 });
 
 afterEach(async () => {
@@ -518,9 +424,9 @@ describe('the careful_membership_change prompt', () => {
   });
 
   describe('in read-only mode', () => {
-    let ro: Session;
+    let ro: Harness;
     beforeEach(async () => {
-      ro = await startSession({ readOnly: true });
+      ro = await startHarness({ readOnly: true });
     });
     afterEach(async () => {
       await ro.close();
@@ -546,7 +452,7 @@ describe('the careful_membership_change prompt', () => {
   });
 
   test('a server without update_group does not offer the prompt either', async () => {
-    const only = await startSession({ only: ['get_group', 'delete_group'] });
+    const only = await startHarness({ only: ['get_group', 'delete_group'] });
     try {
       expect(only.client.getServerCapabilities()?.prompts).toBeUndefined();
     } finally {
@@ -557,7 +463,7 @@ describe('the careful_membership_change prompt', () => {
 
 describe('elicitation is independent of resources', () => {
   test('a client with elicitation still gets notifications after an accepted delete', async () => {
-    const e = await startSession({ elicit: () => ({ action: 'accept', content: { confirm: true } }) });
+    const e = await startHarness({ elicit: () => ({ action: 'accept', content: { confirm: true } }) });
     try {
       const group = e.emulator.store.create({ name: 'Doomed', members: [number(0)] });
       await e.client.subscribeResource({ uri: groupUri(group.id) });

@@ -1,9 +1,8 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { startEmulator } from '../src/emulator/server.js';
 import type { Group } from '../src/sinch/schemas.js';
-import { connect as connectServer, startHarness, type Harness } from './harness.js';
+import { connect as connectServer, listen, startHarness, type Harness } from './harness.js';
 
 // Sinch's refusals reach the assistant as isError text carrying the HTTP status and Sinch's own code and
 // text, with advice; never a crash, and never a credential.
@@ -50,7 +49,7 @@ interface Received {
 /** A stand-in for a Sinch gateway that answers every request with one status and body. */
 async function startFakeSinch(status: number, body: string): Promise<{ url: string; received: Received[] }> {
   const received: Received[] = [];
-  const server: Server = createHttpServer((req, res) => {
+  const server = await listen((req, res) => {
     let data = '';
     req.on('data', (chunk: Buffer) => (data += chunk.toString('utf8')));
     req.on('end', () => {
@@ -59,16 +58,8 @@ async function startFakeSinch(status: number, body: string): Promise<{ url: stri
       res.end(body);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  );
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, received };
+  cleanups.push(server.close);
+  return { url: server.url, received };
 }
 
 const MISSING = '01W4FFL35P4NC4K35SMSGROUP1';
