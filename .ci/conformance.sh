@@ -24,14 +24,16 @@
 set -uo pipefail
 
 SUITE_VERSION=0.1.16   # @modelcontextprotocol/conformance
-NODE_VERSION=22.23.3   # node-<platform>-<arch>: the Node the suite runs on
 SUITE_TIMEOUT=900      # seconds for the whole suite run
+# The Node the suite runs on is NODE22_VERSION, pinned in .ci/node22.sh.
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BASELINE="$ROOT/.ci/conformance-baseline.json"
 started=$SECONDS
 say() { printf 'conformance: %s\n' "$*"; }
 die() { say "$*" >&2; exit 1; }
+# shellcheck source=node22.sh
+. "$ROOT/.ci/node22.sh" || die "cannot read $ROOT/.ci/node22.sh"
 
 url=""
 while [ $# -gt 0 ]; do
@@ -48,33 +50,11 @@ command -v npm >/dev/null || die "npm is needed to fetch Node 22 and the suite f
 [ -f "$BASELINE" ] || die "missing $BASELINE"
 
 # --- Node 22 and the suite, from the npm registry, cached ------------------------------------------
-platform="$(node -p 'process.platform === "win32" ? "win" : process.platform')-$(node -p process.arch)"
-node_pkg="node-$platform"
+platform="$(node22_platform)"
 cache="${CONFORMANCE_CACHE:-$ROOT/node_modules/.cache/conformance}"
-install_dir="$cache/suite-$SUITE_VERSION-node-$NODE_VERSION-$platform"
-node22="$install_dir/node_modules/$node_pkg/bin/node"
+install_dir="$cache/suite-$SUITE_VERSION-node-$NODE22_VERSION-$platform"
+node22_install "$install_dir" conformance-runner @modelcontextprotocol/conformance "$SUITE_VERSION" "the suite"
 suite="$install_dir/node_modules/@modelcontextprotocol/conformance/dist/index.js"
-
-if [ ! -f "$install_dir/.complete" ]; then
-  say "installing $node_pkg@$NODE_VERSION and @modelcontextprotocol/conformance@$SUITE_VERSION into $install_dir"
-  mkdir -p "$cache" || die "cannot create $cache"
-  staging="$(mktemp -d "$cache/.staging.XXXXXX")" || die "cannot create a folder in $cache"
-  cat >"$staging/package.json" <<EOF
-{ "name": "conformance-runner", "private": true,
-  "dependencies": { "$node_pkg": "$NODE_VERSION", "@modelcontextprotocol/conformance": "$SUITE_VERSION" } }
-EOF
-  # No install scripts are needed: the Node binary is plain package content.
-  if ! (cd "$staging" && npm install --ignore-scripts --no-audit --no-fund --loglevel=error >install.log 2>&1); then
-    cat "$staging/install.log" >&2
-    rm -rf "$staging"
-    die "npm install of the suite failed"
-  fi
-  got="$("$staging/node_modules/$node_pkg/bin/node" --version 2>&1)"
-  [ "$got" = "v$NODE_VERSION" ] || { rm -rf "$staging"; die "the fetched Node says '$got', not v$NODE_VERSION"; }
-  touch "$staging/.complete"
-  rm -rf "$install_dir"
-  mv "$staging" "$install_dir" || die "cannot move the install into $install_dir"
-fi
 got="$("$node22" "$suite" --version 2>&1)"
 [ "$got" = "$SUITE_VERSION" ] || die "the cached suite says '$got', not $SUITE_VERSION: delete $install_dir and run again"
 say "@modelcontextprotocol/conformance@$SUITE_VERSION on Node $("$node22" --version) ($(( SECONDS - started )) s to get ready)"
