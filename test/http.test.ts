@@ -85,7 +85,8 @@ function makeKit(defer: Defer) {
   async function connect(url: string, headers: Record<string, string>): Promise<Client> {
     const client = new Client({ name: 'http-test', version: '1.0.0' });
     await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }));
-    defer(() => client.close());
+    // The server may be gone by now (the SIGTERM tests), and closing then reports it.
+    defer(() => client.close().catch(() => undefined));
     return client;
   }
 
@@ -458,13 +459,14 @@ describe.concurrent('the command line over HTTP (--http)', { timeout: 15_000 }, 
     const signalled = Date.now();
     server.child.kill('SIGTERM');
 
-    // While the call is still waiting for Sinch, a new connection finds nothing listening.
+    // While the call is still waiting for Sinch, a new connection finds nothing listening (or, when it
+    // raced the close, is dropped at once).
     let refusal: unknown;
     while (refusal === undefined && Date.now() - signalled < 2_000) {
       await raw({ port: server.port, method: 'GET', path: '/healthz' }).catch((error: unknown) => (refusal = error));
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    expect((refusal as NodeJS.ErrnoException | undefined)?.code).toBe('ECONNREFUSED');
+    expect(['ECONNREFUSED', 'ECONNRESET']).toContain((refusal as NodeJS.ErrnoException | undefined)?.code);
     expect(settled).toBe(false);
 
     const exit = server.exited.then((code) => ({ code, at: Date.now() }));

@@ -47,7 +47,8 @@ export async function startHttpServer(options: HttpOptions): Promise<HttpServer>
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://host').pathname;
-    if (path === '/healthz') return reply(res, 200, { status: 'ok' });
+    // A draining replica fails its health check, so the load balancer stops sending it work.
+    if (path === '/healthz') return closing ? reply(res, 503, { status: 'shutting down' }) : reply(res, 200, { status: 'ok' });
     if (path !== '/mcp') return reply(res, 404, { error: 'not found: MCP is served at /mcp' });
     if (closing) {
       res.setHeader('connection', 'close');
