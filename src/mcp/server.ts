@@ -1,4 +1,5 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { SinchGroupsClient } from '../sinch/client.js';
 import { NAME, VERSION } from '../version.js';
 import { confirmChange } from './guards.js';
@@ -23,13 +24,20 @@ const EMULATED =
   ' No Sinch credentials are configured, so this server runs on a local emulator with example groups: nothing reaches Sinch or any phone. ' +
   'Set SINCH_SERVICE_PLAN_ID and SINCH_API_TOKEN to use a real account.';
 
+// Shared by every server: building Ajv costs more than all the rest of a stateless HTTP request.
+let validator: AjvJsonSchemaValidator | undefined;
+
 /** One MCP server (one session) over a Sinch client: tools, group resources with subscriptions, and a prompt. */
 export function createServer({ sinch, emulated = false, ...selection }: ServerOptions): McpServer {
   const offered = selectTools(tools, selection);
   const server = new McpServer(
     { name: NAME, version: VERSION },
     // logging lets a client set the level it wants (logging/setLevel), as MCP clients expect to.
-    { instructions: emulated ? INSTRUCTIONS + EMULATED : INSTRUCTIONS, capabilities: { logging: {} } },
+    {
+      instructions: emulated ? INSTRUCTIONS + EMULATED : INSTRUCTIONS,
+      capabilities: { logging: {} },
+      jsonSchemaValidator: (validator ??= new AjvJsonSchemaValidator()),
+    },
   );
   const notifier = trackSubscriptions(server);
   registerGroupResources(server, sinch);

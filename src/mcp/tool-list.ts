@@ -2,6 +2,9 @@ import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { ToolDefinition } from './tool.js';
 
+// Converted once per process: a stateless HTTP server is built anew for every request.
+const described = new WeakMap<ToolDefinition, Tool>();
+
 /**
  * The tool list as assistants receive it: the same schemas the SDK validates with, without what costs
  * context on every turn and tells an assistant nothing: $schema, the integer bounds every whole number
@@ -9,15 +12,23 @@ import type { ToolDefinition } from './tool.js';
  * (a result's fields are named plainly, and the tool's description says what it returns).
  */
 export function describeTools(tools: readonly ToolDefinition[]): Tool[] {
-  return tools.map((tool) => ({
-    name: tool.name,
-    title: tool.title,
-    description: tool.description,
-    inputSchema: compact(z.toJSONSchema(tool.inputSchema, { io: 'input' })) as Tool['inputSchema'],
-    outputSchema: compact(z.toJSONSchema(tool.outputSchema, { io: 'output' }), ['description']) as Tool['outputSchema'],
-    annotations: tool.annotations,
-  }));
+  return tools.map((tool) => {
+    let listed = described.get(tool);
+    if (!listed) {
+      listed = {
+        name: tool.name,
+        title: tool.title,
+        description: tool.description,
+        inputSchema: compact(z.toJSONSchema(tool.inputSchema, { io: 'input' })) as Tool['inputSchema'],
+        outputSchema: compact(z.toJSONSchema(tool.outputSchema, { io: 'output' }), ['description']) as Tool['outputSchema'],
+        annotations: tool.annotations,
+      };
+      described.set(tool, listed);
+    }
+    return listed;
+  });
 }
+
 
 function compact(schema: unknown, dropped: string[] = []): unknown {
   if (Array.isArray(schema)) return schema.map((item) => compact(item, dropped));

@@ -1,5 +1,5 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { ListToolsRequestSchema, type CallToolResult, type Tool, type ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import { ListToolsRequestSchema, type CallToolResult, type ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
 import type { OnProgress, SinchGroupsClient } from '../sinch/client.js';
 import { PartialChangeError } from '../sinch/errors.js';
@@ -84,6 +84,5 @@ export function registerTools(server: McpServer, tools: readonly ToolDefinition[
       },
     );
   }
-  let listed: Tool[] | undefined;
-  server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: (listed ??= describeTools(tools)) }));
+  server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: describeTools(tools) }));
 }
