@@ -4,7 +4,8 @@ import { loadConfig, type HttpSettings } from '../config.js';
 import { HttpRefusal, startHttpServer } from '../http/server.js';
 import { log } from '../log.js';
 import { createServer } from '../mcp/server.js';
-import type { ToolSelection } from '../mcp/tool.js';
+import { selectTools, type ToolSelection } from '../mcp/tool.js';
+import { tools } from '../mcp/tools/index.js';
 import { SinchGroupsClient } from '../sinch/client.js';
 import { createDispatcher } from '../sinch/http.js';
 import { openBackend } from './backend.js';
@@ -20,6 +21,8 @@ export interface HttpCommandOptions extends ToolSelection {
 /** Serves MCP over Streamable HTTP, stateless, so that identical replicas can share any load. */
 export async function serveHttp({ settings, perRequestCredentials, ...selection }: HttpCommandOptions): Promise<void> {
   if (settings.authToken) keepSecret(settings.authToken);
+  // Servers are built per request, so a mistake in the tool selection must be found now, not then.
+  selectTools(tools, selection);
   const config = loadConfig(process.env, { perRequestCredentials });
   let serverFor: (request: IncomingMessage) => ReturnType<typeof createServer>;
   let close: () => Promise<void>;
@@ -27,7 +30,10 @@ export async function serveHttp({ settings, perRequestCredentials, ...selection 
     for (const note of config.notes) log(note);
     const dispatcher = createDispatcher(config.timeoutMs);
     const { baseUrl, timeoutMs, retry, concurrency } = config;
-    serverFor = (request) => createServer({ sinch: new SinchGroupsClient({ baseUrl, ...credentialsOf(request), timeoutMs, retry, concurrency, dispatcher }), ...selection });
+    serverFor = (request) => {
+      const sinch = new SinchGroupsClient({ baseUrl, ...credentialsOf(request), timeoutMs, retry, concurrency, dispatcher });
+      return createServer({ sinch, ...selection });
+    };
     close = () => dispatcher.destroy();
   } else {
     const backend = await openBackend(config);
