@@ -377,10 +377,15 @@ describe('subscriptions', () => {
     expect(s.notices).toEqual([{ listChanged: true }]);
   });
 
-  test('subscribing to something that is not a group resource is refused', async () => {
-    const error = await rpcError(s.client.subscribeResource({ uri: 'sinch://batches/123' }));
-    expect(error.code).toBe(INVALID_PARAMS);
-    expect(error.message).toContain('sinch://batches/123 is not a group resource');
+  test('a subscription to something that is not a group resource is accepted and never notified', async () => {
+    const group = seed({ members: [number(0)] });
+    expect(await s.client.subscribeResource({ uri: 'sinch://batches/123' })).toEqual({});
+
+    await s.ok('update_group', { group_id: group.id, add: [number(1)] });
+    await s.ok('create_group', { name: 'New' });
+
+    expect(s.notices).toEqual([{ listChanged: true }]);
+    expect(await s.client.unsubscribeResource({ uri: 'sinch://batches/123' })).toEqual({});
   });
 });
 

@@ -1,6 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { ErrorCode, McpError, SubscribeRequestSchema, UnsubscribeRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import { groupUris, isGroupUri } from './resources/groups.js';
+import { SubscribeRequestSchema, UnsubscribeRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { groupUris } from './resources/groups.js';
 
 export interface ChangeNotifier {
   /** Tells subscribers that a group changed, and everyone listing resources when groups came or went. */
@@ -11,10 +11,9 @@ export interface ChangeNotifier {
 export function trackSubscriptions(server: McpServer): ChangeNotifier {
   const subscribed = new Set<string>();
   server.server.registerCapabilities({ resources: { subscribe: true, listChanged: true } });
+  // Any URI may be subscribed to, as MCP clients expect; only group resources ever change, so only
+  // they are ever notified.
   server.server.setRequestHandler(SubscribeRequestSchema, ({ params }) => {
-    if (!isGroupUri(params.uri)) {
-      throw new McpError(ErrorCode.InvalidParams, `${params.uri} is not a group resource (sinch://groups/{group_id}[/members])`);
-    }
     subscribed.add(params.uri);
     return {};
   });

@@ -9,12 +9,10 @@ import { describeError } from '../errors.js';
 export const LISTED_GROUPS = 200;
 
 const RESOURCE_NOT_FOUND = -32002;
-const GROUP_ID_IN_URI = '[A-Za-z0-9]{1,64}';
 
 export const groupUri = (groupId: string) => `sinch://groups/${groupId}`;
 export const membersUri = (groupId: string) => `sinch://groups/${groupId}/members`;
 export const groupUris = (groupId: string) => [groupUri(groupId), membersUri(groupId)];
-export const isGroupUri = (uri: string) => new RegExp(`^sinch://groups/${GROUP_ID_IN_URI}(/members)?$`).test(uri);
 
 async function newestGroups(sinch: SinchGroupsClient): Promise<Group[]> {
   const groups: Group[] = [];
