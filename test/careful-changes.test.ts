@@ -418,6 +418,27 @@ describe('confirmation with elicitation', () => {
     }
   });
 
+  test.each(['delete_group', 'replace_group'] as const)('%s: a group changed while the user was asked is left alone', async (tool) => {
+    let groupId = '';
+    const e = await startHarness({
+      elicit: () => {
+        e.emulator.store.update(groupId, { add: ['+16059999999'] });
+        return { action: 'accept', content: { confirm: true } };
+      },
+    });
+    try {
+      groupId = e.emulator.store.create({ name: 'Doomed', members: numbers(0, 3) }).id;
+
+      const text = await e.fails(tool, CHANGES[tool](groupId));
+
+      expect(text).toContain(`Nothing was changed: group ${groupId} was modified since you read it`);
+      expect(e.emulator.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+      expect(e.emulator.store.members(groupId)).toHaveLength(4);
+    } finally {
+      await e.close();
+    }
+  });
+
   test.each([
     ['delete_group', 'accepted without ticking', { action: 'accept', content: { confirm: false } }, 'did not confirm'],
     ['delete_group', 'declined', { action: 'decline' }, 'declined'],

@@ -644,6 +644,22 @@ describe('fault queue', () => {
   });
 });
 
+describe('record: false', () => {
+  it('answers as usual and keeps no request', async () => {
+    const quiet = await startEmulator({ record: false });
+    try {
+      const res = await request(`${quiet.url}/xms/v1/${quiet.servicePlanId}/groups`, {
+        headers: { authorization: `Bearer ${quiet.apiToken}` },
+      });
+      expect(res.statusCode).toBe(200);
+      expect(await res.body.json()).toMatchObject({ count: 0, groups: [] });
+      expect(quiet.requests).toEqual([]);
+    } finally {
+      await quiet.close();
+    }
+  });
+});
+
 describe('seedExampleGroups', () => {
   it('creates the example groups in the store without any request', async () => {
     const [vip, newsletter] = seedExampleGroups(emulator);

@@ -23,7 +23,7 @@ export async function openBackend(config: Exclude<Config, { mode: 'per-request' 
     import('../emulator/server.js'),
     import('../emulator/seed.js'),
   ]);
-  const emulator = await startEmulator();
+  const emulator = await startEmulator({ record: false });
   seedExampleGroups(emulator);
   const { url: baseUrl, servicePlanId, apiToken } = emulator;
   const sinch = new SinchGroupsClient({ baseUrl, servicePlanId, apiToken, timeoutMs, retry, concurrency });

@@ -14,7 +14,7 @@ export interface EmulatorCommandOptions {
 
 /** Runs the emulator on its own, for manual testing or for any other Sinch client, until interrupted. */
 export async function runEmulator(options: EmulatorCommandOptions): Promise<void> {
-  const emulator = await startEmulator(options);
+  const emulator = await startEmulator({ ...options, record: false });
   if (options.seed) seedExampleGroups(emulator);
   process.stdout.write(
     [

@@ -31,7 +31,7 @@ export async function serveHttp({ settings, perRequestCredentials, ...selection 
     const dispatcher = createDispatcher(config.timeoutMs);
     const { baseUrl, timeoutMs, retry, concurrency } = config;
     serverFor = (request) => {
-      const sinch = new SinchGroupsClient({ baseUrl, ...credentialsOf(request), timeoutMs, retry, concurrency, dispatcher });
+      const sinch = new SinchGroupsClient({ baseUrl, ...credentialsOf(request), perRequest: true, timeoutMs, retry, concurrency, dispatcher });
       return createServer({ sinch, ...selection });
     };
     close = () => dispatcher.destroy();
@@ -44,19 +44,19 @@ export async function serveHttp({ settings, perRequestCredentials, ...selection 
   const http = await startHttpServer({ ...settings, serverFor });
   log(`serving MCP at ${http.url}${settings.authToken ? ' (bearer token required)' : ''}`);
   let stopping = false;
-  const stop = async () => {
+  const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     const cutOff = await http.close(SHUTDOWN_GRACE_MS);
-    if (cutOff > 0) log(`SIGTERM: ${cutOff} call(s) still waiting for Sinch after ${SHUTDOWN_GRACE_MS / 1000} s were cut off; their effect is unknown`);
+    if (cutOff > 0) log(`${signal}: ${cutOff} call(s) still waiting for Sinch after ${SHUTDOWN_GRACE_MS / 1000} s were cut off; their effect is unknown`);
     await close();
     process.exit(0);
   };
-  process.on('SIGTERM', () => void stop());
-  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
 }
 
-/** A gateway's service plan credentials for this request only; they are never kept or logged. */
+/** A gateway's service plan credentials for this request only; they are never logged. */
 function credentialsOf(request: IncomingMessage): { servicePlanId: string; apiToken: string } {
   const servicePlanId = header(request, 'x-sinch-service-plan-id');
   const apiToken = header(request, 'x-sinch-api-token');

@@ -7,6 +7,8 @@ import { EmulatorError, GroupStore, invalidFormat } from './store.js';
 export interface EmulatorOptions {
   /** Default "127.0.0.1". */
   host?: string;
+  /** Keep every request in `requests` (default true); the embedded emulator of a long session does not. */
+  record?: boolean;
   /** Default 0: an ephemeral port. */
   port?: number;
   /** Default: 32 random lowercase hex characters. */
@@ -322,7 +324,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const url = new URL(req.url ?? '/', 'http://emulator');
     const rawBody = await readBody(req);
     const parsed = rawBody === undefined ? undefined : parseJson(rawBody);
-    requests.push({
+    if (options.record !== false) requests.push({
       method: req.method ?? 'GET',
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),

@@ -5,6 +5,8 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { isLoopbackHost } from '../config.js';
+import { log } from '../log.js';
+import { redact } from '../secrets.js';
 
 export interface HttpOptions {
   host: string;
@@ -80,7 +82,9 @@ export async function startHttpServer(options: HttpOptions): Promise<HttpServer>
       .catch((error: unknown) => {
         if (res.headersSent) return void res.destroy();
         if (error instanceof HttpRefusal) return jsonRpcError(res, error.status, error.message);
-        jsonRpcError(res, 500, `Internal error: ${error instanceof Error ? error.message : String(error)}`);
+        const message = `Internal error: ${error instanceof Error ? error.message : String(error)}`;
+        log(message);
+        jsonRpcError(res, 500, redact(message));
       })
       .finally(() => inFlight.delete(done));
     inFlight.add(done);

@@ -28,8 +28,11 @@ function sinchSaid(error: SinchApiError): string {
 }
 
 function advice(error: SinchApiError): string {
-  if (error.status === 404) {
+  if (error.status === 404 && error.operation.groupId !== undefined) {
     return `Group ${error.operation.groupId} does not exist (it may have been deleted); use list_groups to find the right id.`;
+  }
+  if (error.status === 404) {
+    return 'Sinch does not know this account: check SINCH_SERVICE_PLAN_ID (or SINCH_PROJECT_ID), SINCH_REGION and SINCH_SMS_BASE_URL.';
   }
   if (error.status === 401) {
     return 'The credentials were not accepted: check SINCH_SERVICE_PLAN_ID and SINCH_API_TOKEN (or SINCH_PROJECT_ID, SINCH_KEY_ID and SINCH_KEY_SECRET), and SINCH_REGION.';

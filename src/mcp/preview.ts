@@ -72,7 +72,7 @@ export function summarize(preview: Preview): string {
   return `${parts.join(', ')}.`;
 }
 
-export const quote = (name: string | null | undefined) => (name ? JSON.stringify(name) : 'none');
+const quote = (name: string | null | undefined) => (name ? JSON.stringify(name) : 'none');
 
 /** A group as a person would name it: its name and id. */
 export const label = (group: Group) => (group.name ? `${JSON.stringify(group.name)} (${group.id})` : group.id);

@@ -1,9 +1,10 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { SubscribeRequestSchema, UnsubscribeRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { log } from '../log.js';
 import { groupUris } from './resources/groups.js';
 
 export interface ChangeNotifier {
-  /** Tells subscribers that a group changed, and everyone listing resources when groups came or went. */
+  /** Tells subscribers that a group changed, and everyone listing resources when groups came or went; never throws. */
   changed(groupId: string, options?: { listChanged?: boolean }): Promise<void>;
 }
 
@@ -22,12 +23,17 @@ export function trackSubscriptions(server: McpServer): ChangeNotifier {
     return {};
   });
   return {
+    // The change is made by now: a notification that cannot be sent must not turn it into a failure.
     async changed(groupId, { listChanged = false } = {}) {
       if (!server.isConnected()) return;
-      for (const uri of groupUris(groupId)) {
-        if (subscribed.has(uri)) await server.server.sendResourceUpdated({ uri });
+      try {
+        for (const uri of groupUris(groupId)) {
+          if (subscribed.has(uri)) await server.server.sendResourceUpdated({ uri });
+        }
+        if (listChanged) await server.server.sendResourceListChanged();
+      } catch (error) {
+        log(`could not notify subscribers of group ${groupId}: ${error instanceof Error ? error.message : String(error)}`);
       }
-      if (listChanged) await server.server.sendResourceListChanged();
     },
   };
 }

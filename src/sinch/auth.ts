@@ -36,8 +36,8 @@ export class ServicePlanAuth implements Authenticator {
   readonly accountId: string;
   readonly #header: string;
 
-  constructor({ servicePlanId, apiToken }: ServicePlanCredentials) {
-    keepSecret(apiToken);
+  constructor({ servicePlanId, apiToken }: ServicePlanCredentials, perRequest = false) {
+    keepSecret(apiToken, { perRequest });
     this.accountId = servicePlanId;
     this.#header = `Bearer ${apiToken}`;
   }

@@ -27,6 +27,8 @@ export type SinchClientOptions = Credentials & {
   retry?: Partial<RetrySettings>;
   /** How many requests of one large change may be under way at once (default 4). */
   concurrency?: number;
+  /** Credentials that came with one request (HTTP mode behind a gateway), not the process's own. */
+  perRequest?: boolean;
   /** Connections shared with other clients (from createDispatcher); a client closes only its own. */
   dispatcher?: Dispatcher;
 };
@@ -58,7 +60,7 @@ export class SinchGroupsClient {
     this.#ownsDispatcher = options.dispatcher === undefined;
     this.#dispatcher = options.dispatcher ?? createDispatcher(this.#timeoutMs);
     this.#auth =
-      'apiToken' in options ? new ServicePlanAuth(options) : new OAuthAuth(options, () => this.#fetchToken(options));
+      'apiToken' in options ? new ServicePlanAuth(options, options.perRequest) : new OAuthAuth(options, () => this.#fetchToken(options));
     const base = options.baseUrl.replace(/\/+$/, '');
     this.#groupsUrl = `${base}/xms/v1/${encodeURIComponent(this.#auth.accountId)}/groups`;
   }
@@ -317,12 +319,4 @@ function withoutNulls(value: unknown): unknown {
       .filter(([, field]) => field !== null)
       .map(([key, field]) => [key, withoutNulls(field)]),
   );
-}
-
-function errorMessage(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return typeof code === 'string' ? `${code}: ${error.message}` : error.message;
-  }
-  return String(error);
 }

@@ -14,7 +14,7 @@ export const DEFAULT_RETRY: RetrySettings = { maxRetries: 3, maxElapsedMs: 60_00
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
 /** Larger replies are refused: 10,000 numbers are about 200 KB, so this leaves room for very large groups. */
-export const MAX_REPLY_BYTES = 32 * 1024 * 1024;
+const MAX_REPLY_BYTES = 32 * 1024 * 1024;
 
 // The request never reached Sinch, so repeating it cannot do anything twice.
 const NOT_SENT = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ENETDOWN', 'EHOSTDOWN'];

@@ -23,6 +23,8 @@ export default defineTool({
       const now = await read();
       return `Deleting group ${label(now)} removes it and its ${now.size} members for good.`;
     }, confirm);
+    // What the user agreed to was the group as read; while they answered, it may have changed.
+    if (group) checkUnchanged(await sinch.getGroup(group_id), group.modified_at);
     await sinch.deleteGroup(group_id);
     await changed(group_id, { listChanged: true });
     return { group_id, deleted: true as const };

@@ -29,6 +29,8 @@ export default defineTool({
       const now = await read();
       return `Replacing group ${label(now)}: ${summarize(await previewReplace(sinch, now, body))}`;
     }, confirm);
+    // What the user agreed to was the group as read; while they answered, it may have changed.
+    if (current) checkUnchanged(await sinch.getGroup(group_id), current.modified_at);
     const group = await sinch.replaceGroup(group_id, body, progress);
     await changed(group_id);
     return group;
