@@ -65,12 +65,9 @@ export class SinchGroupsClient {
     this.#groupsUrl = `${base}/xms/v1/${encodeURIComponent(this.#auth.accountId)}/groups`;
   }
 
-  async createGroup(body: CreateGroupBody, onProgress?: OnProgress): Promise<Group> {
-    const operation = { action: 'create group' };
-    const [first = [], ...rest] = chunks(body.members ?? []);
-    const firstBody = rest.length === 0 ? body : { ...body, members: first };
-    const create = () => this.#group(operation, 'POST', '', firstBody, false);
-    return this.#change(operation, create, [rest.map((add) => ({ add }))], onProgress);
+  createGroup(body: CreateGroupBody, onProgress?: OnProgress): Promise<Group> {
+    // The only request that is not safe to repeat: a repeat could make a second group.
+    return this.#setMembers({ action: 'create group' }, 'POST', '', body, false, onProgress);
   }
 
   async listGroups(query: ListGroupsQuery = {}): Promise<GroupList> {
@@ -102,12 +99,8 @@ export class SinchGroupsClient {
     return this.#change(operation, () => this.#group(operation, 'POST', groupPath(groupId), first), phases, onProgress);
   }
 
-  async replaceGroup(groupId: string, body: ReplaceGroupBody, onProgress?: OnProgress): Promise<Group> {
-    const operation = { action: 'replace group', groupId };
-    const [first = [], ...rest] = chunks(body.members);
-    const firstBody = rest.length === 0 ? body : { ...body, members: first };
-    const replace = () => this.#group(operation, 'PUT', groupPath(groupId), firstBody);
-    return this.#change(operation, replace, [rest.map((add) => ({ add }))], onProgress);
+  replaceGroup(groupId: string, body: ReplaceGroupBody, onProgress?: OnProgress): Promise<Group> {
+    return this.#setMembers({ action: 'replace group', groupId }, 'PUT', groupPath(groupId), body, true, onProgress);
   }
 
   async deleteGroup(groupId: string): Promise<void> {
@@ -129,6 +122,21 @@ export class SinchGroupsClient {
   /** Ends the connections; requests still under way fail (settle() first to let them finish). */
   async close(): Promise<void> {
     if (this.#ownsDispatcher) await this.#dispatcher.destroy();
+  }
+
+  /** A create or replace: the first 10,000 members with the rest of the body, then the others as additions. */
+  #setMembers(
+    operation: Operation,
+    method: Method,
+    path: string,
+    body: CreateGroupBody,
+    idempotent: boolean,
+    onProgress?: OnProgress,
+  ): Promise<Group> {
+    const [first = [], ...rest] = chunks(body.members ?? []);
+    const firstBody = rest.length === 0 ? body : { ...body, members: first };
+    const send = () => this.#group(operation, method, path, firstBody, idempotent);
+    return this.#change(operation, send, [rest.map((add) => ({ add }))], onProgress);
   }
 
   /**
