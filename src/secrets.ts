@@ -1,3 +1,5 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+
 // Every credential the process handles is registered here as soon as it is known, so that whatever
 // fails, and wherever its message ends up (a tool result, a log line, a crash trace), it is masked.
 const lasting = new Set<string>();
@@ -21,4 +23,10 @@ export function redact(text: string): string {
   let safe = text;
   for (const secret of [...lasting, ...passing]) safe = safe.replaceAll(secret, '[redacted]');
   return safe;
+}
+
+/** Compares in constant time. Hashing first gives timingSafeEqual equal-length inputs, so not even the length leaks. */
+export function sameSecret(given: string, expected: string): boolean {
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(given), digest(expected));
 }

@@ -1,4 +1,5 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { sameSecret } from '../secrets.js';
 
 /** Where the emulator's token endpoint listens, as Sinch's does at https://auth.sinch.com/oauth2/token. */
 export const TOKEN_PATH = '/oauth2/token';
@@ -9,10 +10,6 @@ function sha256(value: string): Buffer {
   return createHash('sha256').update(value).digest();
 }
 
-/** Compares in constant time. Hashing first gives timingSafeEqual equal-length inputs, so not even the length leaks. */
-export function sameSecret(given: string, expected: string): boolean {
-  return timingSafeEqual(sha256(given), sha256(expected));
-}
 
 export type AccessTokenState = 'valid' | 'expired' | 'unknown';
 

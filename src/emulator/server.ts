@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AccessTokens, answerTokenRequest, sameSecret, TOKEN_PATH } from './oauth.js';
+import { sameSecret } from '../secrets.js';
+import { AccessTokens, answerTokenRequest, TOKEN_PATH } from './oauth.js';
 import { EmulatorError, GroupStore, invalidFormat } from './store.js';
 
 export interface EmulatorOptions {

@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -6,7 +5,7 @@ import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { isLoopbackHost } from '../config.js';
 import { log } from '../log.js';
-import { redact } from '../secrets.js';
+import { redact, sameSecret } from '../secrets.js';
 
 export interface HttpOptions {
   host: string;
@@ -43,7 +42,6 @@ export class HttpRefusal extends Error {
  * behind a load balancer can answer any request, and nothing is kept between requests but Sinch's state.
  */
 export async function startHttpServer(options: HttpOptions): Promise<HttpServer> {
-  const expectedToken = options.authToken === undefined ? undefined : digest(options.authToken);
   const inFlight = new Set<Promise<void>>();
   let closing = false;
 
@@ -57,7 +55,7 @@ export async function startHttpServer(options: HttpOptions): Promise<HttpServer>
       throw new HttpRefusal(503, 'Service unavailable: this replica is shutting down; retry on another');
     }
     refuseForeignHost(req, options.allowedHosts);
-    if (expectedToken && !bearerMatches(req.headers.authorization, expectedToken)) {
+    if (options.authToken !== undefined && !bearerMatches(req.headers.authorization, options.authToken)) {
       res.setHeader('www-authenticate', 'Bearer');
       throw new HttpRefusal(401, 'Unauthorized: send Authorization: Bearer <MCP_AUTH_TOKEN>');
     }
@@ -116,12 +114,9 @@ export async function startHttpServer(options: HttpOptions): Promise<HttpServer>
   };
 }
 
-// Hashing first gives timingSafeEqual equal lengths, so a wrong token's length tells nothing either.
-const digest = (value: string) => createHash('sha256').update(value).digest();
-
-function bearerMatches(header: string | undefined, expected: Buffer): boolean {
+function bearerMatches(header: string | undefined, expected: string): boolean {
   const token = /^Bearer (.+)$/i.exec(header ?? '')?.[1];
-  return token !== undefined && timingSafeEqual(digest(token), expected);
+  return token !== undefined && sameSecret(token, expected);
 }
 
 /** DNS-rebinding protection: a page elsewhere must not reach this server through a name that resolves here. */
