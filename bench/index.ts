@@ -38,7 +38,8 @@ const COUNTS = {
   updateRemove: 11_000,
 };
 
-const TARGETS = { startupRatio: 1.3, perCallRatio: 1.5, toolsListBytes: 8_192 };
+// The per-tool byte limits are the ones test/portable-schemas.test.ts enforces.
+const TARGETS = { startupRatio: 1.3, perCallRatio: 1.5, toolsListBytes: 8_192, modelBytesPerTool: 900, toolsListBytesPerTool: 1_500 };
 
 const began = performance.now();
 function print(text = ''): void {
@@ -623,6 +624,18 @@ async function contextCost(server: RpcChild, largeGroupId: string) {
     `  * rest: name, title, annotations and the like (keys beside name, description and schemas: ${[...new Set(perTool.flatMap((tool) => tool.otherKeys))].join(', ')}).` +
       (waste.length ? ` Boilerplate in the schemas: ${waste.map(([n, what, each]) => `${n} × ${what} (≈ ${int(n * each)} B)`).join(', ')}.` : ''),
   );
+  const modelBytesPerTool = tools.reduce((sum, { name, description, inputSchema }) => sum + bytes({ name, description, inputSchema }), 0) / tools.length;
+  const toolsListBytesPerTool = bytes(tools) / tools.length;
+  print('');
+  print(
+    table(
+      ['per tool', 'bytes', 'limit', 'of limit'],
+      [
+        ['what a model sees (name, description, inputSchema), average', int(modelBytesPerTool), int(TARGETS.modelBytesPerTool), ratio(modelBytesPerTool / TARGETS.modelBytesPerTool)],
+        ['tools/list (the tools array) / tools', int(toolsListBytesPerTool), int(TARGETS.toolsListBytesPerTool), ratio(toolsListBytesPerTool / TARGETS.toolsListBytesPerTool)],
+      ],
+    ),
+  );
   print('');
   print(
     table(
@@ -638,6 +651,8 @@ async function contextCost(server: RpcChild, largeGroupId: string) {
     tools: perTool.map(({ otherKeys: _keys, ...tool }) => tool),
     toolsTotalBytes: toolsTotal,
     toolsListResultBytes: bytes(list.result),
+    modelBytesPerTool,
+    toolsListBytesPerTool,
     instructionsBytes: Buffer.byteLength(instructions),
     listGroups10: groupsBytes,
     listGroupMembers1000: pageBytes,
