@@ -1,6 +1,7 @@
 import { DEFAULT_AUTH_URL, type Credentials } from './sinch/auth.js';
 import { DEFAULT_CONCURRENCY } from './sinch/client.js';
 import { DEFAULT_RETRY, DEFAULT_TIMEOUT_MS } from './sinch/http.js';
+import { countryCode, DEFAULT_MAX_NUMBERS_PER_CALL, type NumberSettings } from './sinch/numbers.js';
 
 /** A setting is missing or wrong. Messages name the variable, never a secret's value. */
 export class ConfigError extends Error {
@@ -183,5 +184,18 @@ export function loadHttpSettings(flags: { host?: string; port?: number }, env: N
     // Host names are case-insensitive; the Host header is compared in lower case.
     allowedHosts: (env.MCP_ALLOWED_HOSTS ?? '').split(',').map((name) => name.trim().toLowerCase()).filter(Boolean),
     maxBodyBytes: whole(env, 'MCP_MAX_BODY_BYTES', 4 * 1024 * 1024, 1),
+  };
+}
+
+/** How phone numbers are read: SINCH_DEFAULT_COUNTRY for national numbers, SINCH_MAX_NUMBERS_PER_CALL. */
+export function loadNumberSettings(env: NodeJS.ProcessEnv = process.env): NumberSettings {
+  const setting = env.SINCH_DEFAULT_COUNTRY?.trim();
+  const defaultCountry = setting ? countryCode(setting) : undefined;
+  if (setting && !defaultCountry) {
+    throw new ConfigError(`SINCH_DEFAULT_COUNTRY must be a two-letter ISO 3166 country code such as GB or US (got "${setting}")`);
+  }
+  return {
+    ...(defaultCountry ? { defaultCountry } : {}),
+    maxPerCall: whole(env, 'SINCH_MAX_NUMBERS_PER_CALL', DEFAULT_MAX_NUMBERS_PER_CALL, 1),
   };
 }

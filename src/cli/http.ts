@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { keepSecret } from '../secrets.js';
-import { loadConfig, type HttpSettings } from '../config.js';
+import { loadConfig, loadNumberSettings, type HttpSettings } from '../config.js';
 import { HttpRefusal, startHttpServer } from '../http/server.js';
 import { log } from '../log.js';
 import { createServer } from '../mcp/server.js';
@@ -8,6 +8,7 @@ import { selectTools, type ToolSelection } from '../mcp/tool.js';
 import { tools } from '../mcp/tools/index.js';
 import { SinchGroupsClient } from '../sinch/client.js';
 import { createDispatcher } from '../sinch/http.js';
+import { configureNumbers } from '../sinch/numbers.js';
 import { openBackend } from './backend.js';
 
 /** How long SIGTERM waits for calls under way, as load balancers drain a replica. */
@@ -24,6 +25,7 @@ export async function serveHttp({ settings, perRequestCredentials, ...selection 
   // Servers are built per request, so a mistake in the tool selection must be found now, not then.
   selectTools(tools, selection);
   const config = loadConfig(process.env, { perRequestCredentials });
+  configureNumbers(loadNumberSettings());
   let serverFor: (request: IncomingMessage) => ReturnType<typeof createServer>;
   let close: () => Promise<void>;
   if (config.mode === 'per-request') {

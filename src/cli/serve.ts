@@ -1,8 +1,9 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { ErrorCode, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { loadConfig } from '../config.js';
+import { loadConfig, loadNumberSettings } from '../config.js';
 import { log } from '../log.js';
 import { createServer } from '../mcp/server.js';
+import { configureNumbers } from '../sinch/numbers.js';
 import type { ToolSelection } from '../mcp/tool.js';
 import { openBackend } from './backend.js';
 
@@ -15,6 +16,7 @@ export async function serve(selection: ToolSelection): Promise<void> {
   console.log = console.info = console.debug = console.error;
 
   const config = loadConfig();
+  configureNumbers(loadNumberSettings());
   if (config.mode === 'per-request') throw new Error('per-request credentials need the HTTP mode');
   const backend = await openBackend(config);
   const { sinch } = backend;

@@ -1,9 +1,14 @@
-import { parsePhoneNumberFromString, validatePhoneNumberLength } from 'libphonenumber-js/min';
+import { isSupportedCountry, parsePhoneNumberFromString, validatePhoneNumberLength, type CountryCode } from 'libphonenumber-js/min';
 
-// Sinch takes numbers in international format only, with or without "+" or "00", and ignores
-// spaces, dashes and brackets. Anything else in the string means it was not meant as a number.
+// Sinch takes numbers in international format, with or without "+" or "00", and ignores spaces,
+// dashes and brackets. Anything else in the string means it was not meant as a number.
+const ALLOWED = /^\+?[\d\s\-()]+$/;
 const SEPARATORS = /[\s\-()]/g;
-const DIGITS = /^\d+$/;
+/** Longer strings are refused unread: no formatting of a 15-digit number needs more. */
+const MAX_LENGTH = 40;
+
+const NATIONAL_FORMAT =
+  'not in international format: add the country code and drop the leading 0, e.g. +44 7700 900123 for the UK number 07700 900123';
 
 export type NumberCheck = { ok: true; e164: string } | { ok: false; reason: string };
 
@@ -14,23 +19,65 @@ const LENGTH_REASONS: Record<string, string> = {
   INVALID_COUNTRY: 'no such country code',
 };
 
+/** An ISO 3166 country code the number library knows, upper-cased; undefined when it is not one. */
+export function countryCode(setting: string): CountryCode | undefined {
+  const code = setting.trim().toUpperCase();
+  return isSupportedCountry(code) ? code : undefined;
+}
+
+/** How many numbers one call may carry, unless SINCH_MAX_NUMBERS_PER_CALL says otherwise. */
+export const DEFAULT_MAX_NUMBERS_PER_CALL = 200_000;
+
+export interface NumberSettings {
+  /** National numbers ("07700 900123") are read as this country's (SINCH_DEFAULT_COUNTRY). */
+  defaultCountry?: CountryCode;
+  maxPerCall?: number;
+}
+
+// The process's settings, like its credentials: every server in the process shares them.
+let settings: Required<Pick<NumberSettings, 'maxPerCall'>> & NumberSettings = { maxPerCall: DEFAULT_MAX_NUMBERS_PER_CALL };
+
+export function configureNumbers({ defaultCountry, maxPerCall = DEFAULT_MAX_NUMBERS_PER_CALL }: NumberSettings): void {
+  settings = { defaultCountry, maxPerCall };
+}
+
+export const maxNumbersPerCall = () => settings.maxPerCall;
+
 /**
- * Normalizes one number to E.164 ("+" and digits). The check is whether the number is *possible*
- * (a real country code and a length that country uses), not whether it is assigned: Sinch's own
- * documentation uses numbers such as +15551235555 that are possible but not assigned.
+ * Normalizes one number to E.164. The check is whether the number is *possible* (a real country code
+ * and a length that country uses), not whether it is assigned: Sinch's own documentation uses numbers
+ * such as +15551235555 that are possible but not assigned. The library's own parse gives the E.164
+ * form, which drops a trunk prefix written after the country code ("+44 (0)7700 900123").
  */
 export function normalizeNumber(raw: string): NumberCheck {
-  let digits = raw.trim().replace(SEPARATORS, '');
-  if (digits.startsWith('+')) digits = digits.slice(1);
-  else if (digits.startsWith('00')) digits = digits.slice(2);
-  if (digits === '') return { ok: false, reason: 'it is empty' };
-  if (!DIGITS.test(digits)) return { ok: false, reason: 'only digits, spaces, dashes, brackets and a leading + or 00 are allowed' };
+  const { defaultCountry } = settings;
+  if (raw.length > MAX_LENGTH) return { ok: false, reason: `longer than ${MAX_LENGTH} characters` };
+  const text = raw.trim();
+  if (text.replace(SEPARATORS, '') === '') return { ok: false, reason: 'it is empty' };
+  if (!ALLOWED.test(text)) return { ok: false, reason: 'only digits, spaces, dashes, brackets and a leading + or 00 are allowed' };
+  if (text.startsWith('+')) return possible(text);
+  const digits = text.replace(SEPARATORS, '');
+  if (digits.startsWith('00')) return possible(`+${digits.slice(2)}`);
   if (digits.startsWith('0')) {
-    return { ok: false, reason: 'not in international format (start with the country code)' };
+    return defaultCountry ? possible(text, defaultCountry) : { ok: false, reason: `${NATIONAL_FORMAT} (or set SINCH_DEFAULT_COUNTRY)` };
   }
-  const e164 = `+${digits}`;
-  if (parsePhoneNumberFromString(e164)?.isPossible()) return { ok: true, e164 };
-  const lengthProblem = validatePhoneNumberLength(e164);
+  // Digits alone are international to Sinch; with a default country they may be a national number
+  // without a trunk prefix (as in the US), and a number that reads both ways is not guessed at.
+  const international = possible(`+${digits}`);
+  if (!defaultCountry) return international;
+  const national = possible(digits, defaultCountry);
+  if (!national.ok || (international.ok && international.e164 === national.e164)) return international;
+  if (!international.ok) return national;
+  return {
+    ok: false,
+    reason: `ambiguous: it reads as ${international.e164} and, in ${defaultCountry}, as ${national.e164}; write it with a leading +`,
+  };
+}
+
+function possible(text: string, country?: CountryCode): NumberCheck {
+  const parsed = parsePhoneNumberFromString(text, country);
+  if (parsed?.isPossible()) return { ok: true, e164: parsed.number };
+  const lengthProblem = validatePhoneNumberLength(text, country);
   return { ok: false, reason: (lengthProblem && LENGTH_REASONS[lengthProblem]) || 'not a possible number for its country code' };
 }
 
