@@ -157,11 +157,13 @@ describe('update_group dry_run', () => {
 
   test('a group copying from and removing itself: all members leave, only the additions stay', async () => {
     const group = seed({ members: numbers(0, 3) });
+    // Every member leaves, so applying it needs the user's consent; the dry run never asks.
     const preview = await previewThenApply('update_group', {
       group_id: group.id,
       add: [number(7)],
       add_from_group: group.id,
       remove_from_group: group.id,
+      confirm: true,
     });
     expect(preview).toEqual({
       added: { count: 1, sample: [number(7)] },
@@ -197,20 +199,22 @@ describe('update_group dry_run', () => {
   });
 
   test.each([
-    ['a new name', 'Old', { name: 'New' }, { from: 'Old', to: 'New' }],
-    ['name: null removes it', 'Old', { name: null }, { from: 'Old', to: null }],
-    ['naming an unnamed group', undefined, { name: 'First' }, { from: null, to: 'First' }],
-    ['the same name', 'Old', { name: 'Old' }, undefined],
-    ['no name given', 'Old', {}, undefined],
-    ['null on an unnamed group', undefined, { name: null }, undefined],
-  ])('name: %s', async (_, current, change, expected) => {
+    ['a new name', 'Old', { name: 'New' }, { from: 'Old', to: 'New' }, 'New'],
+    ['name: null keeps it, as not given', 'Old', { name: null }, undefined, 'Old'],
+    ['remove_name: true removes it', 'Old', { remove_name: true }, { from: 'Old', to: null }, undefined],
+    ['naming an unnamed group', undefined, { name: 'First' }, { from: null, to: 'First' }, 'First'],
+    ['the same name', 'Old', { name: 'Old' }, undefined, 'Old'],
+    ['no name given', 'Old', {}, undefined, 'Old'],
+    ['null on an unnamed group', undefined, { name: null }, undefined, undefined],
+    ['remove_name on an unnamed group', undefined, { remove_name: true }, undefined, undefined],
+  ])('name: %s', async (_, current, change, expected, after) => {
     const group = seed({ ...(current !== undefined && { name: current }), members: [number(0)] });
 
     const preview = await previewThenApply('update_group', { group_id: group.id, ...change });
 
     if (expected === undefined) expect(preview).not.toHaveProperty('name');
     else expect(preview.name).toEqual(expected);
-    expect(s.emulator.store.get(group.id).name).toBe('name' in change ? (change.name ?? undefined) : current);
+    expect(s.emulator.store.get(group.id).name).toBe(after);
   });
 
   test('large diffs give the full count and a sample of 20, sorted', async () => {
@@ -218,7 +222,8 @@ describe('update_group dry_run', () => {
     const add = [...numbers(2_000, 6_000)].reverse(); // 1,000 already present
     const remove = numbers(0, 1_500);
 
-    const preview = await previewThenApply('update_group', { group_id: group.id, add, remove });
+    // More than 1,000 members leave, so applying it needs the user's consent.
+    const preview = await previewThenApply('update_group', { group_id: group.id, add, remove, confirm: true });
 
     expect(preview).toEqual({
       added: { count: 3_000, sample: numbers(3_000, 3_020) },
@@ -316,8 +321,8 @@ describe('confirmation without elicitation', () => {
       const mark = s.emulator.requests.length;
       const text = await s.fails('delete_group', { group_id: group.id, ...args });
       expect(text).toBe(
-        `Nothing was changed. Deleting group "Doomed" (${group.id}) removes it and its 3 members for good. ` +
-          'Ask the user; if they agree, call again with confirm: true.',
+        `Nothing was changed. Deleting group "Doomed" (${group.id}) removes it and its 3 members for good; ` +
+          'the numbers stay in any other groups that hold them. Ask the user; if they agree, call again with confirm: true.',
       );
       expect(summary(since(mark))).toEqual([`GET ${groupPath(group.id)}`]);
     }
@@ -326,7 +331,10 @@ describe('confirmation without elicitation', () => {
 
   test('an unnamed group is named by its id', async () => {
     const group = seed({ members: [number(0)] });
-    expect(await s.fails('delete_group', { group_id: group.id })).toContain(`Deleting group ${group.id} removes it and its 1 members for good.`);
+    expect(await s.fails('delete_group', { group_id: group.id })).toBe(
+      `Nothing was changed. Deleting group ${group.id} removes it and its 1 members for good; the numbers stay in any other groups that hold them. ` +
+        'Ask the user; if they agree, call again with confirm: true.',
+    );
   });
 
   test('delete_group with confirm: true deletes', async () => {
@@ -374,25 +382,47 @@ describe('confirmation without elicitation', () => {
     expect(s.emulator.store.get(group.id).auto_update).toEqual({ to: '12345', add: { first_word: 'JOIN' } });
   });
 
-  test('update_group needs no confirmation', async () => {
+  test('update_group that would empty the group says so and changes nothing; with confirm: true it applies', async () => {
     const group = seed({ members: numbers(0, 3) });
-    await s.ok('update_group', { group_id: group.id, remove: numbers(0, 3) });
+
+    for (const args of [{}, { confirm: false }]) {
+      const text = await s.fails('update_group', { group_id: group.id, remove: numbers(0, 3), ...args });
+      expect(text).toBe(
+        `Nothing was changed. Updating group ${group.id}: 3 of 3 members would be removed, 0 added, leaving 0. ` +
+          'Ask the user; if they agree, call again with confirm: true.',
+      );
+    }
+    expect(s.emulator.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+    expect(stored(group.id)).toEqual(new Set(numbers(0, 3)));
+
+    await s.ok('update_group', { group_id: group.id, remove: numbers(0, 3), confirm: true });
     expect(stored(group.id)).toEqual(new Set());
+  });
+
+  test('update_group removing one of three members needs no confirmation', async () => {
+    const group = seed({ members: numbers(0, 3) });
+    await s.ok('update_group', { group_id: group.id, remove: [number(0)] });
+    expect(stored(group.id)).toEqual(new Set(numbers(1, 3)));
   });
 });
 
 describe('confirmation with elicitation', () => {
+  // update_group asks only when its removals are drastic: here every member leaves.
   const CHANGES = {
     delete_group: (id: string) => ({ group_id: id }),
     replace_group: (id: string) => ({ group_id: id, members: [number(7)] }),
+    update_group: (id: string) => ({ group_id: id, add: [number(7)], remove: numbers(0, 3) }),
   } as const;
   const CONSEQUENCE = {
-    delete_group: (id: string) => `Deleting group "Doomed" (${id}) removes it and its 3 members for good.`,
+    delete_group: (id: string) =>
+      `Deleting group "Doomed" (${id}) removes it and its 3 members for good; the numbers stay in any other groups that hold them.`,
     replace_group: (id: string) => `Replacing group "Doomed" (${id}): 3 of 3 members would be removed, 1 added, leaving 1, the name would change from "Doomed" to none.`,
+    update_group: (id: string) => `Updating group "Doomed" (${id}): 3 of 3 members would be removed, 1 added, leaving 1.`,
   } as const;
-  const WRITE = { delete_group: 'DELETE', replace_group: 'PUT' } as const;
+  const WRITE = { delete_group: 'DELETE', replace_group: 'PUT', update_group: 'POST' } as const;
+  const ASKING = ['delete_group', 'replace_group', 'update_group'] as const;
 
-  test.each(['delete_group', 'replace_group'] as const)('%s: accepted with confirm true, it applies; the user saw name and size', async (tool) => {
+  test.each(ASKING)('%s: accepted with confirm true, it applies; the user saw name and size', async (tool) => {
     const e = await startHarness({ elicit: () => ({ action: 'accept', content: { confirm: true } }) });
     try {
       const group = e.emulator.store.create({ name: 'Doomed', members: numbers(0, 3) });
@@ -418,7 +448,7 @@ describe('confirmation with elicitation', () => {
     }
   });
 
-  test.each(['delete_group', 'replace_group'] as const)('%s: a group changed while the user was asked is left alone', async (tool) => {
+  test.each(ASKING)('%s: a group changed while the user was asked is left alone', async (tool) => {
     let groupId = '';
     const e = await startHarness({
       elicit: () => {
@@ -446,6 +476,9 @@ describe('confirmation with elicitation', () => {
     ['replace_group', 'accepted without ticking', { action: 'accept', content: { confirm: false } }, 'did not confirm'],
     ['replace_group', 'declined', { action: 'decline' }, 'declined'],
     ['replace_group', 'cancelled', { action: 'cancel' }, 'cancelled'],
+    ['update_group', 'accepted without ticking', { action: 'accept', content: { confirm: false } }, 'did not confirm'],
+    ['update_group', 'declined', { action: 'decline' }, 'declined'],
+    ['update_group', 'cancelled', { action: 'cancel' }, 'cancelled'],
   ] as const)('%s %s: nothing happens, and the result says so', async (tool, _, answer, how) => {
     const e = await startHarness({ elicit: () => structuredClone(answer) as ElicitResult });
     try {
@@ -500,7 +533,7 @@ describe('confirmation with elicitation', () => {
     }
   });
 
-  test('update_group does not ask', async () => {
+  test('update_group removing one of three members does not ask', async () => {
     const e = await startHarness({ elicit: () => ({ action: 'decline' }) });
     try {
       const group = e.emulator.store.create({ members: numbers(0, 3) });
@@ -589,7 +622,7 @@ describe('read-only mode and tool selection', () => {
       for (const tool of ['update_group', 'replace_group', 'delete_group', 'create_group']) {
         const result = await ro.call(tool, { group_id: group.id, members: [], confirm: true });
         expect(result.isError, tool).toBe(true);
-        expect(textOf(result)).toContain(`Tool ${tool} not found`);
+        expect(textOf(result)).toBe(`There is no tool "${tool}"; the tools are list_groups, get_group, list_group_members.`);
       }
       expect(ro.emulator.requests).toEqual([]);
       expect(await ro.ok('get_group', { group_id: group.id })).toEqual(group);
@@ -743,7 +776,7 @@ describe('list_group_members contains', () => {
 
     const text = await s.fails('list_group_members', { group_id: group.id, contains });
 
-    expect(text).toContain('contains must be 1 to 15 digits');
+    expect(text).toBe(`Nothing was changed: contains: must be 1 to 15 digits (got ${JSON.stringify(contains)}).`);
     expect(s.emulator.requests).toEqual([]);
   });
 });

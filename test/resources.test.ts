@@ -166,7 +166,8 @@ describe('resources/read', () => {
     const error = await rpcError(s.client.readResource({ uri }));
 
     expect(error.code).toBe(RESOURCE_NOT_FOUND);
-    expect(error.message).toContain('Group 01MISSING0000000000000000X does not exist');
+    // The client's McpError puts the code in front once; the server adds nothing to the message.
+    expect(error.message).toBe('MCP error -32002: Group 01MISSING0000000000000000X does not exist; use list_groups to find the right id.');
     expect(error.data).toEqual({ uri });
     expect(s.emulator.requests).toHaveLength(1);
   });
@@ -181,7 +182,7 @@ describe('resources/read', () => {
     for (const uri of [groupUri(id), membersUri(id)]) {
       const error = await rpcError(s.client.readResource({ uri }));
       expect(error.code).toBe(INVALID_PARAMS);
-      expect(error.message).toContain(`group id "${id}" is not valid`);
+      expect(error.message).toBe(`MCP error -32602: group_id: "${id}" is not a group id: ids are letters and digits only (see list_groups)`);
     }
     expect(s.emulator.requests).toEqual([]);
   });
@@ -271,7 +272,8 @@ describe('subscriptions', () => {
     const group = seed({ members: [number(0)] });
     await s.client.subscribeResource({ uri: membersUri(group.id) });
 
-    await s.ok('update_group', { group_id: group.id, remove: [number(0)] });
+    // The only member leaves, which needs the user's consent.
+    await s.ok('update_group', { group_id: group.id, remove: [number(0)], confirm: true });
 
     expect(s.notices).toEqual([{ updated: membersUri(group.id) }]);
   });
@@ -425,7 +427,8 @@ describe('the careful_membership_change prompt', () => {
   test('an invalid group_id is refused', async () => {
     const error = await rpcError(s.client.getPrompt({ name: 'careful_membership_change', arguments: { group_id: '../x', change: 'add' } }));
     expect(error.code).toBe(INVALID_PARAMS);
-    expect(error.message).toContain('group id "../x" is not valid');
+    expect(error.message).toContain('"../x" is not a group id: ids are letters and digits only (see list_groups)');
+    expect(error.message).toContain('group_id');
   });
 
   describe('in read-only mode', () => {

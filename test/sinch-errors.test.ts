@@ -82,11 +82,18 @@ describe('403 unknown_group', () => {
   });
 
   test('remove_from_group naming a missing group', async () => {
-    const group = await h.ok<Group>('create_group', {});
+    const group = await h.ok<Group>('create_group', { members: ['+14155550123'] });
+    const before = h.emulator.requests.length;
 
     const error = await fails('update_group', { group_id: group.id, remove_from_group: MISSING });
 
-    expect(error).toContain('HTTP 403 unknown_group: One or more groups referenced in your request could not be found');
+    // update_group reads remove_from_group's members to weigh the removal, so the missing group is a 404
+    // on that read, before Sinch could be asked to change anything.
+    expect(error).toBe(
+      `Nothing was changed: remove_from_group names group ${MISSING}, which does not exist; check the id with list_groups.`,
+    );
+    expect(h.emulator.requests.slice(before).every((r) => r.method === 'GET')).toBe(true);
+    expect(h.emulator.store.members(group.id)).toEqual(['14155550123']);
   });
 
   test('create_group with a missing child group creates nothing', async () => {
@@ -108,11 +115,13 @@ describe('a change split over several requests', () => {
 
     const error = await fails('update_group', { group_id: group.id, add, remove_from_group: MISSING });
 
-    expect(error).toContain(`Sinch refused to read the members of remove_from_group ${MISSING} (HTTP 404)`);
-    expect(error).toContain(`Group ${MISSING} does not exist`);
-    expect(h.emulator.requests.slice(before).map((r) => `${r.method} ${r.path}`)).toEqual([
-      `GET /xms/v1/${h.emulator.servicePlanId}/groups/${MISSING}/members`,
-    ]);
+    expect(error).toBe(
+      `Nothing was changed: remove_from_group names group ${MISSING}, which does not exist; check the id with list_groups.`,
+    );
+    // Only reads: the group, to weigh the removal, and the members of both groups.
+    const requests = h.emulator.requests.slice(before).map((r) => `${r.method} ${r.path}`);
+    expect(requests).toContain(`GET /xms/v1/${h.emulator.servicePlanId}/groups/${MISSING}/members`);
+    expect(requests.every((request) => request.startsWith('GET '))).toBe(true);
     expect(h.emulator.store.members(group.id)).toEqual([number(0).slice(1)]);
   });
 

@@ -45,6 +45,8 @@ const groupPath = (id: string) => `${groupsPath()}/${id}`;
 /** The requests made since `mark` (an earlier `h.emulator.requests.length`). */
 const since = (mark: number): RecordedRequest[] => h.emulator.requests.slice(mark);
 const summary = (requests: RecordedRequest[]) => requests.map(({ method, path }) => `${method} ${path}`);
+/** The changes sent since `mark`: update_group reads the group (and members) first when it removes anything. */
+const postsSince = (mark: number): RecordedRequest[] => since(mark).filter((request) => request.method === 'POST');
 const storedMembers = (id: string) => new Set(h.emulator.store.members(id));
 
 async function createGroup(args: Record<string, unknown> = {}): Promise<Group> {
@@ -70,7 +72,11 @@ const ISO_MILLIS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 describe('tools/list', () => {
   const READ_ONLY = ['list_groups', 'get_group', 'list_group_members'];
-  const DESTRUCTIVE = ['replace_group', 'delete_group'];
+  // update_group too: its removals can empty a group, so it asks before drastic ones.
+  const DESTRUCTIVE = ['update_group', 'replace_group', 'delete_group'];
+  // The group a change is about, and a new group's name (its maxLength says the rest): the field's
+  // name says all a description would.
+  const UNDESCRIBED = ['create_group.name', 'update_group.group_id', 'replace_group.group_id', 'delete_group.group_id'];
 
   test('offers exactly the seven group tools', async () => {
     const { tools } = await h.client.listTools();
@@ -88,14 +94,15 @@ describe('tools/list', () => {
   test('every tool has a title, a description, described inputs, an output schema and all four hints', async () => {
     const { tools } = await h.client.listTools();
     expect(tools).toHaveLength(7);
+    const undescribed: string[] = [];
     for (const tool of tools) {
       expect(tool.title, tool.name).toEqual(expect.stringMatching(/\S/));
       expect(tool.description?.trim().length, tool.name).toBeGreaterThan(20);
       expect(tool.inputSchema.type, tool.name).toBe('object');
       for (const [property, schema] of Object.entries(tool.inputSchema.properties ?? {})) {
-        expect((schema as { description?: unknown }).description, `${tool.name}.${property}`).toEqual(
-          expect.stringMatching(/\S/),
-        );
+        const { description } = schema as { description?: unknown };
+        if (description === undefined) undescribed.push(`${tool.name}.${property}`);
+        else expect(description, `${tool.name}.${property}`).toEqual(expect.stringMatching(/\S/));
       }
       expect(tool.outputSchema?.type, tool.name).toBe('object');
       expect(Object.keys(tool.outputSchema?.properties ?? {}).length, tool.name).toBeGreaterThan(0);
@@ -106,6 +113,28 @@ describe('tools/list', () => {
       });
       expect(typeof tool.annotations?.idempotentHint, tool.name).toBe('boolean');
     }
+    expect(undescribed.sort()).toEqual([...UNDESCRIBED].sort());
+  });
+
+  test('every input object is closed: additionalProperties is false at every depth', async () => {
+    const { tools } = await h.client.listTools();
+    const open: string[] = [];
+    const walk = (schema: unknown, at: string): void => {
+      if (schema === null || typeof schema !== 'object') return;
+      const node = schema as Record<string, unknown>;
+      if (node.type === 'object' && node.additionalProperties !== false) open.push(at);
+      for (const [key, value] of Object.entries(node)) {
+        if (key === 'properties') for (const [name, property] of Object.entries(value as object)) walk(property, `${at}.${name}`);
+        else if (typeof value === 'object') walk(value, `${at}/${key}`);
+      }
+    };
+    for (const tool of tools) walk(tool.inputSchema, tool.name);
+    expect(open).toEqual([]);
+    expect(tools.find((tool) => tool.name === 'create_group')!.inputSchema.properties!.auto_update).toMatchObject({
+      type: 'object',
+      additionalProperties: false,
+      required: ['to'],
+    });
   });
 
   test('the group tools take group_id as a required input', async () => {
@@ -334,8 +363,7 @@ describe('list_group_members', () => {
 
     const text = await h.fails('list_group_members', { group_id: group.id, cursor: 'not-a-cursor' });
 
-    expect(text).toContain('cursor "not-a-cursor"');
-    expect(text).toContain('start again without a cursor');
+    expect(text).toBe('Nothing was changed: cursor: "not-a-cursor" is not a cursor that list_group_members returned; start again without one.');
     expect(h.emulator.requests.length).toBe(before);
   });
 });
@@ -357,11 +385,12 @@ describe('update_group', () => {
     const [a, b, c, d] = numbers(0, 4) as [string, string, string, string];
     const group = await createGroup({ members: [a, b] });
 
+    const mark = h.emulator.requests.length;
     const updated = await h.ok<Group>('update_group', { group_id: group.id, add: [c, d], remove: [d, a] });
 
     expect(updated.size).toBe(2);
     expect(storedMembers(group.id)).toEqual(new Set([bare(b), bare(c)]));
-    expect(h.emulator.requests[1]!.body).toEqual({ add: [c, d], remove: [d, a] });
+    expect(postsSince(mark).map((r) => r.body)).toEqual([{ add: [c, d], remove: [d, a] }]);
   });
 
   test('adding a present number and removing an absent one are fine', async () => {
@@ -386,21 +415,30 @@ describe('update_group', () => {
     expect(request.rawBody).not.toContain('name');
   });
 
-  test('name: null removes the name and is sent as an explicit JSON null', async () => {
+  test('name: null keeps the name, as if it were left out: null means "not given"', async () => {
+    const group = await createGroup({ name: 'Keep me', members: [number(1)] });
+
+    const updated = await h.ok<Group>('update_group', { group_id: group.id, name: null, add: [number(2)] });
+
+    expect(updated).toMatchObject({ name: 'Keep me', size: 2 });
+    expect(h.emulator.store.get(group.id).name).toBe('Keep me');
+    expect(h.emulator.requests[1]!.rawBody).toBe(JSON.stringify({ add: [number(2)] }));
+  });
+
+  test('remove_name: true removes the name and is sent as an explicit JSON null', async () => {
     const group = await createGroup({ name: 'Remove me', members: [number(1)] });
 
-    const updated = await h.ok<Group>('update_group', { group_id: group.id, name: null });
+    const updated = await h.ok<Group>('update_group', { group_id: group.id, remove_name: true });
 
     expect(updated).not.toHaveProperty('name');
     expect(updated.size).toBe(1);
     expect(h.emulator.store.get(group.id)).not.toHaveProperty('name');
-    const request = h.emulator.requests[1]!;
-    expect(request.rawBody).toContain('"name":null');
-    expect(request.rawBody).toBe('{"name":null}');
+    expect(summary(since(1))).toEqual([`POST ${groupPath(group.id)}`]);
+    expect(h.emulator.requests[1]!.rawBody).toBe('{"name":null}');
     expect((await h.ok<Group>('get_group', { group_id: group.id })).name).toBeUndefined();
   });
 
-  test('no null is ever sent except an explicit name: null', async () => {
+  test('no null is ever sent except for remove_name: true', async () => {
     const other = await createGroup({ name: 'Other', members: [number(9)] });
     const group = await createGroup({ name: 'G', members: [number(1)], auto_update: { to: '12345', add: { first_word: 'JOIN' } } });
     await h.ok('update_group', {
@@ -409,15 +447,17 @@ describe('update_group', () => {
       remove: [number(1)],
       add_from_group: other.id,
       auto_update: { to: '+14155550100', add: { first_word: 'IN' }, remove: { first_word: 'OUT' } },
+      confirm: true,
     });
-    await h.ok('update_group', { group_id: group.id, name: null, remove_from_group: other.id });
+    await h.ok('update_group', { group_id: group.id, name: null, add: [number(4)] });
+    await h.ok('update_group', { group_id: group.id, remove_name: true, remove_from_group: other.id });
     await h.ok('update_group', { group_id: group.id, name: 'Back' });
     await h.ok('replace_group', { group_id: group.id, confirm: true, members: [number(3)] });
     await h.ok('replace_group', { group_id: group.id, confirm: true, members: [], name: 'Empty', child_groups: [other.id] });
 
-    const nulls = h.emulator.requests.map((r) => r.rawBody.match(/null/g)?.length ?? 0);
-    expect(nulls).toEqual([0, 0, 0, 1, 0, 0, 0]);
-    expect(h.emulator.requests[3]!.body).toEqual({ name: null, remove_from_group: other.id });
+    const changes = h.emulator.requests.filter((r) => r.method !== 'GET');
+    expect(changes.map((r) => r.rawBody.match(/null/g)?.length ?? 0)).toEqual([0, 0, 0, 0, 1, 0, 0, 0]);
+    expect(changes[4]!.body).toEqual({ name: null, remove_from_group: other.id });
   });
 
   test('add_from_group copies the other group\'s members in, once', async () => {
@@ -439,12 +479,13 @@ describe('update_group', () => {
     const leavers = await createGroup({ members: [number(0), number(1), number(8)] });
     const target = await createGroup({ members: numbers(0, 4) });
 
+    const mark = h.emulator.requests.length;
     const updated = await h.ok<Group>('update_group', { group_id: target.id, remove_from_group: leavers.id });
 
     expect(updated.size).toBe(2);
     expect(storedMembers(target.id)).toEqual(new Set([number(2), number(3)].map(bare)));
     expect(storedMembers(leavers.id).size).toBe(3);
-    expect(h.emulator.requests[2]!.body).toEqual({ remove_from_group: leavers.id });
+    expect(postsSince(mark).map((r) => r.body)).toEqual([{ remove_from_group: leavers.id }]);
   });
 });
 
@@ -539,7 +580,8 @@ describe('lists over Sinch\'s 10,000 limit', () => {
     const group = await createGroup({ members: initial });
     const mark = h.emulator.requests.length;
 
-    const updated = await h.ok<Group>('update_group', { group_id: group.id, add, remove });
+    // 4,000 of the 5,000 members leave, which needs the user's consent.
+    const updated = await h.ok<Group>('update_group', { group_id: group.id, add, remove, confirm: true });
 
     const expected = new Set([...initial, ...add]);
     for (const n of remove) expected.delete(n);
@@ -547,9 +589,12 @@ describe('lists over Sinch\'s 10,000 limit', () => {
     expect(updated.size).toBe(expected.size);
     expect(storedMembers(group.id)).toEqual(new Set([...expected].map(bare)));
 
+    // Reads to weigh the removals come first; from the first change on, every request is a change to the group.
     const requests = since(mark);
-    expect(requests.every((r) => r.method === 'POST' && r.path === groupPath(group.id))).toBe(true);
-    const bodies = requests.map((r) => r.body as UpdateBody);
+    const firstPost = requests.findIndex((r) => r.method === 'POST');
+    expect(requests.slice(0, firstPost).every((r) => r.method === 'GET')).toBe(true);
+    expect(requests.slice(firstPost).every((r) => r.method === 'POST' && r.path === groupPath(group.id))).toBe(true);
+    const bodies = requests.slice(firstPost).map((r) => r.body as UpdateBody);
     for (const body of bodies) {
       expect(Object.keys(body).every((key) => key === 'add' || key === 'remove')).toBe(true);
       expect(body.add?.length ?? 0).toBeLessThanOrEqual(10_000);
@@ -569,22 +614,23 @@ describe('lists over Sinch\'s 10,000 limit', () => {
     const group = await createGroup({ name: 'Old', members: [number(0)] });
     const mark = h.emulator.requests.length;
 
+    // The group's only member leaves, which needs the user's consent.
     const updated = await h.ok<Group>('update_group', {
       group_id: group.id,
       name: 'Renamed',
       add: numbers(10_000, 25_000),
       remove_from_group: leavers.id,
+      confirm: true,
     });
 
     // As one request: number(0) and number(20,000) both leave, the rest of the adds stay.
     expect(updated).toMatchObject({ name: 'Renamed', size: 14_999 });
-    expect(summary(since(mark))).toEqual([
-      `GET ${groupPath(leavers.id)}/members`,
-      `POST ${groupPath(group.id)}`,
-      `POST ${groupPath(group.id)}`,
-      `POST ${groupPath(group.id)}`,
-    ]);
-    const bodies = since(mark).slice(1).map((r) => r.body as UpdateBody);
+    const requests = since(mark);
+    const firstPost = requests.findIndex((r) => r.method === 'POST');
+    expect(summary(requests.slice(0, firstPost))).toContain(`GET ${groupPath(leavers.id)}/members`);
+    expect(requests.slice(0, firstPost).every((r) => r.method === 'GET')).toBe(true);
+    expect(summary(requests.slice(firstPost))).toEqual([`POST ${groupPath(group.id)}`, `POST ${groupPath(group.id)}`, `POST ${groupPath(group.id)}`]);
+    const bodies = requests.slice(firstPost).map((r) => r.body as UpdateBody);
     expect(bodies.map((b) => Object.keys(b).sort())).toEqual([['add', 'name'], ['add'], ['remove']]);
     expect(bodies[2]!.remove!.slice().sort()).toEqual([number(0), number(20_000)].sort());
   });

@@ -1,5 +1,7 @@
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { SinchGroupsClient } from '../sinch/client.js';
 import type { Group } from '../sinch/schemas.js';
+import type { ToolContext } from './tool.js';
 
 /** A change that was not made: the group changed since it was read, or the user did not confirm. */
 export class NotAppliedError extends Error {
@@ -13,6 +15,39 @@ export function checkUnchanged(group: Group, expectedModifiedAt: string | undefi
     `Nothing was changed: group ${group.id} was modified since you read it (modified_at is now ${group.modified_at}, ` +
       `not ${expectedModifiedAt}). Read it again, check the change still makes sense, and retry with the new modified_at.`,
   );
+}
+
+/**
+ * The group a change is about, read at most once: refused if it is not as the assistant read it
+ * (expected_modified_at), and checked again after the user was asked, since they may take a while.
+ */
+export class GroupCheck {
+  #group: Promise<Group> | undefined;
+
+  constructor(
+    private readonly sinch: SinchGroupsClient,
+    readonly groupId: string,
+    private readonly expectedModifiedAt: string | undefined,
+  ) {}
+
+  read(): Promise<Group> {
+    return (this.#group ??= this.sinch.getGroup(this.groupId).then((group) => {
+      checkUnchanged(group, this.expectedModifiedAt);
+      return group;
+    }));
+  }
+
+  /** Nothing read yet is read now only if the assistant said what it expects, so a stale group is refused first. */
+  async checkExpected(): Promise<void> {
+    if (this.expectedModifiedAt !== undefined) await this.read();
+  }
+
+  /** Gets the user's consent (see confirmChange); what they agreed to must still be what is there. */
+  async consent(ask: ToolContext['confirm'], describe: (group: Group) => Promise<string>, confirm: boolean | undefined): Promise<void> {
+    await this.checkExpected();
+    await ask(async () => describe(await this.read()), confirm);
+    if (this.#group) checkUnchanged(await this.sinch.getGroup(this.groupId), (await this.#group).modified_at);
+  }
 }
 
 const sameInstant = (a: string, b: string) => a === b || (!Number.isNaN(Date.parse(a)) && Date.parse(a) === Date.parse(b));

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { SinchGroupsClient } from '../sinch/client.js';
+import { SinchApiError } from '../sinch/errors.js';
 import type { Group, ReplaceGroupBody, UpdateGroupBody } from '../sinch/schemas.js';
+import { NotAppliedError } from './guards.js';
 
 /** Numbers shown per list in a preview: enough to check by eye, never enough to flood a context. */
 const SAMPLE_SIZE = 20;
@@ -28,12 +30,25 @@ export type Preview = z.infer<typeof Preview>;
 export async function previewUpdate(sinch: SinchGroupsClient, group: Group, body: UpdateGroupBody): Promise<Preview> {
   const [members, copied, leavers] = await Promise.all([
     sinch.listMembers(group.id),
-    body.add_from_group === undefined ? [] : sinch.listMembers(body.add_from_group),
-    body.remove_from_group === undefined ? [] : sinch.listMembers(body.remove_from_group),
+    membersOf(sinch, 'add_from_group', body.add_from_group),
+    membersOf(sinch, 'remove_from_group', body.remove_from_group),
   ]);
   const after = new Set([...members, ...(body.add ?? []), ...copied]);
   for (const number of [...(body.remove ?? []), ...leavers]) after.delete(number);
   return preview(group, members, after, 'name' in body ? (body.name ?? null) : undefined);
+}
+
+/** The members of a group another argument names; a missing one is that argument's mistake. */
+async function membersOf(sinch: SinchGroupsClient, field: string, groupId: string | undefined): Promise<string[]> {
+  if (groupId === undefined) return [];
+  try {
+    return await sinch.listMembers(groupId);
+  } catch (error) {
+    if (error instanceof SinchApiError && error.status === 404) {
+      throw new NotAppliedError(`Nothing was changed: ${field} names group ${groupId}, which does not exist; check the id with list_groups.`);
+    }
+    throw error;
+  }
 }
 
 /** What a replace would do: the members become exactly the given list, and a missing name is cleared. */

@@ -6,7 +6,8 @@ import { confirmChange } from './guards.js';
 import { registerCarefulChangePrompt } from './prompts/careful-change.js';
 import { registerGroupResources } from './resources/groups.js';
 import { trackSubscriptions } from './subscriptions.js';
-import { registerTools, selectTools, type ToolSelection } from './tool.js';
+import { selectTools, type ToolSelection } from './tool.js';
+import { registerTools } from './tool-calls.js';
 import { tools } from './tools/index.js';
 
 export interface ServerOptions extends ToolSelection {

@@ -8,8 +8,9 @@ const described = new WeakMap<ToolDefinition, Tool>();
 /**
  * The tool list as assistants receive it: the same schemas the SDK validates with, without what costs
  * context on every turn and tells an assistant nothing: $schema, the integer bounds every whole number
- * carries, a title given twice, the default task support, and descriptions inside output schemas
- * (a result's fields are named plainly, and the tool's description says what it returns).
+ * carries, a title given twice, the default task support, and descriptions and closedness inside output
+ * schemas (a result's fields are named plainly, and the tool's description says what it returns). Input
+ * schemas keep additionalProperties: false, which strict clients need and which the server enforces.
  */
 export function describeTools(tools: readonly ToolDefinition[]): Tool[] {
   return tools.map((tool) => {
@@ -20,7 +21,7 @@ export function describeTools(tools: readonly ToolDefinition[]): Tool[] {
         title: tool.title,
         description: tool.description,
         inputSchema: compact(z.toJSONSchema(tool.inputSchema, { io: 'input' })) as Tool['inputSchema'],
-        outputSchema: compact(z.toJSONSchema(tool.outputSchema, { io: 'output' }), ['description']) as Tool['outputSchema'],
+        outputSchema: compact(z.toJSONSchema(tool.outputSchema, { io: 'output' }), ['description', 'additionalProperties']) as Tool['outputSchema'],
         annotations: tool.annotations,
       };
       described.set(tool, listed);
@@ -28,7 +29,6 @@ export function describeTools(tools: readonly ToolDefinition[]): Tool[] {
     return listed;
   });
 }
-
 
 function compact(schema: unknown, dropped: string[] = []): unknown {
   if (Array.isArray(schema)) return schema.map((item) => compact(item, dropped));
@@ -41,7 +41,6 @@ function compact(schema: unknown, dropped: string[] = []): unknown {
     Object.entries(schema)
       .filter(([key, value]) => {
         if (key === '$schema' || dropped.includes(key) || value === undefined) return false;
-        if (key === 'additionalProperties' && value === false) return false;
         return !((key === 'minimum' && value === Number.MIN_SAFE_INTEGER) || (key === 'maximum' && value === Number.MAX_SAFE_INTEGER));
       })
       .map(([key, value]) => [key, key === 'properties' ? compactProperties(value, dropped) : compact(value, dropped)]),

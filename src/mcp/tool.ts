@@ -1,11 +1,8 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { ListToolsRequestSchema, type CallToolResult, type ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
-import type { z } from 'zod';
+import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
 import type { OnProgress, SinchGroupsClient } from '../sinch/client.js';
-import { PartialChangeError } from '../sinch/errors.js';
+import { GroupId } from '../sinch/schemas.js';
 import { ConfigError } from '../config.js';
-import { describeError } from './errors.js';
-import { describeTools } from './tool-list.js';
 import type { ChangeNotifier } from './subscriptions.js';
 
 export interface ToolContext extends ChangeNotifier {
@@ -23,6 +20,7 @@ export interface ToolDefinition<In extends z.ZodObject = z.ZodObject, Out extend
   name: string;
   title: string;
   description: string;
+  /** Strict: an argument the tool does not know is refused, never dropped. */
   inputSchema: In;
   outputSchema: Out;
   annotations: Hints;
@@ -31,6 +29,15 @@ export interface ToolDefinition<In extends z.ZodObject = z.ZodObject, Out extend
 }
 
 export const defineTool = <In extends z.ZodObject, Out extends z.ZodObject>(tool: ToolDefinition<In, Out>) => tool;
+
+/** Arguments several tools take, described once. */
+export const args = {
+  groupId: (what?: string) => (what ? GroupId.describe(what) : GroupId),
+  dryRun: () => z.boolean().optional().describe('Preview only; changes nothing.'),
+  confirm: () => z.boolean().optional().describe('true only after the user saw the consequence and agreed.'),
+  expectedModifiedAt: () =>
+    z.string().optional().describe('modified_at you read; always pass it when applying a previewed change.'),
+};
 
 export interface ToolSelection {
   /** Only tools whose readOnlyHint is true; wins over `only`. */
@@ -50,39 +57,4 @@ export function selectTools(tools: readonly ToolDefinition[], { readOnly = false
   const selected = tools.filter((tool) => (!readOnly || tool.annotations.readOnlyHint) && (!only || only.includes(tool.name)));
   if (selected.length === 0) throw new ConfigError('--read-only/SINCH_READ_ONLY leaves none of the tools named in --tools/SINCH_TOOLS');
   return selected;
-}
-
-export function registerTools(server: McpServer, tools: readonly ToolDefinition[], context: Omit<ToolContext, 'progress'>): void {
-  for (const tool of tools) {
-    server.registerTool(
-      tool.name,
-      {
-        title: tool.title,
-        description: tool.description,
-        inputSchema: tool.inputSchema,
-        outputSchema: tool.outputSchema,
-        annotations: tool.annotations,
-      },
-      async (args: z.output<z.ZodObject>, extra): Promise<CallToolResult> => {
-        const progressToken = extra._meta?.progressToken;
-        const progress: OnProgress = (done, total) => {
-          if (progressToken === undefined) return;
-          const message = `${done} of ${total} requests to Sinch done`;
-          void extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress: done, total, message } });
-        };
-        try {
-          const result = await tool.handler(args, { ...context, progress });
-          return { content: [{ type: 'text', text: JSON.stringify(result) }], structuredContent: result };
-        } catch (error) {
-          if (error instanceof PartialChangeError) {
-            // Part of the change landed, so subscribers must hear of it; without a group id the
-            // operation was a create, which added a group to the list.
-            await context.changed(error.group.id, { listChanged: error.operation.groupId === undefined });
-          }
-          return { content: [{ type: 'text', text: describeError(error, tool.name) }], isError: true };
-        }
-      },
-    );
-  }
-  server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: describeTools(tools) }));
 }

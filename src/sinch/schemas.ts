@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { normalizeNumber } from './numbers.js';
+import { maxNumbersPerCall, normalizeNumber } from './numbers.js';
 
 /** Sinch refuses more than this many numbers in one create, replace, add or remove. */
 export const MAX_NUMBERS_PER_REQUEST = 10_000;
@@ -8,102 +8,131 @@ export const MAX_PAGE_SIZE = 100;
 
 const show = (value: unknown) => JSON.stringify(value);
 
+// Every message below starts from the value; the caller puts the field's path in front of it.
+
 // IDs are usually 26-character ULIDs, but older and test groups have other shapes; what they share is
-// letters and digits only, which also keeps an id from smuggling a path or query into the URL.
-export const GroupId = z
-  .string()
-  .regex(/^[A-Za-z0-9]{1,64}$/, {
-    error: (issue) => `group id ${show(issue.input)} is not valid: ids are letters and digits only (see list_groups)`,
-  });
+// letters and digits only, which also keeps an id from smuggling a path or query into the URL. Checked
+// in a refinement, so tool lists do not repeat the pattern on every id: it would cost every assistant
+// context and tell it nothing an id from list_groups does not already satisfy.
+const GROUP_ID = /^[A-Za-z0-9]{1,64}$/;
+export const GroupId = z.string().refine((id) => GROUP_ID.test(id), {
+  error: (issue) => `${show(issue.input)} is not a group id: ids are letters and digits only (see list_groups)`,
+});
 
-export const GroupName = z
-  .string()
-  .min(1, { error: 'name must not be empty (leave it out instead)' })
-  .max(20, {
-    error: (issue) => `name ${show(issue.input)} is ${String(issue.input).length} characters; Sinch allows at most 20`,
-  });
+// Control characters and bidirectional overrides would let a name rewrite how a confirmation reads.
+const UNSAFE_IN_NAMES = /[\p{Cc}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
+const MAX_NAME_LENGTH = 20;
 
-/** Bad entries reported one by one before the rest are only counted, so a wrong list cannot flood a reply. */
+export const GroupName = z.string().superRefine((name, ctx) => {
+  // Counted in code points, as a person counts characters: an emoji is one.
+  const length = [...name].length;
+  const problem =
+    length === 0
+      ? 'is empty; leave the name out instead'
+      : length > MAX_NAME_LENGTH
+        ? `is ${length} characters; Sinch allows at most ${MAX_NAME_LENGTH}`
+        : UNSAFE_IN_NAMES.test(name)
+          ? 'holds control or text-direction characters'
+          : undefined;
+  if (problem) ctx.addIssue({ code: 'custom', message: `${show(name)} ${problem}` });
+  // JSON Schema counts code points too, so the published bounds say exactly what is checked.
+}).meta({ maxLength: MAX_NAME_LENGTH });
+
+/** Bad entries named one by one before checking stops, so a wrong list can neither flood a reply nor hold the server. */
 const MAX_REPORTED_BAD_NUMBERS = 25;
 
-/** A list of phone numbers, normalized to E.164 and de-duplicated; bad entries are all refused at once. */
+/** A list of phone numbers, normalized to E.164 and de-duplicated; one bad entry refuses the list. */
 export const PhoneNumbers = z.array(z.string()).transform((raw, ctx) => {
+  const limit = maxNumbersPerCall();
+  if (raw.length > limit) {
+    ctx.addIssue({ code: 'custom', message: `has ${raw.length} numbers; one call takes at most ${limit} (SINCH_MAX_NUMBERS_PER_CALL)` });
+    return z.NEVER;
+  }
   const numbers = new Set<string>();
   let bad = 0;
-  raw.forEach((entry, index) => {
+  for (const [index, entry] of raw.entries()) {
     const check = normalizeNumber(entry);
-    if (check.ok) numbers.add(check.e164);
-    else if (++bad <= MAX_REPORTED_BAD_NUMBERS) {
-      ctx.addIssue({ code: 'custom', message: `${show(entry)} is not a phone number: ${check.reason}`, path: [index] });
+    if (check.ok) {
+      numbers.add(check.e164);
+      continue;
     }
-  });
-  if (bad > MAX_REPORTED_BAD_NUMBERS) {
-    ctx.addIssue({ code: 'custom', message: `${bad - MAX_REPORTED_BAD_NUMBERS} more entries are not phone numbers` });
+    ctx.addIssue({ code: 'custom', message: `${show(entry)} is not a phone number: ${check.reason}`, path: [index] });
+    if (++bad === MAX_REPORTED_BAD_NUMBERS && index < raw.length - 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `checking stopped after ${bad} bad entries; the ${raw.length - index - 1} after [${index}] were not examined`,
+      });
+      break;
+    }
   }
   return [...numbers];
 });
 
+/** A list of numbers as every tool describes it: what it is for, then the format with an example. */
+export const numberList = (what: string) => PhoneNumbers.describe(`${what ? `${what} ` : ''}E.164, e.g. "+447700900123".`);
+
 const Keyword = z
   .string()
-  .max(15, { error: (issue) => `keyword ${show(issue.input)} is longer than 15 characters` })
-  .regex(/^\w+$/, { error: (issue) => `keyword ${show(issue.input)} must be a single word` });
+  .max(15, { error: (issue) => `${show(issue.input)} is longer than 15 characters` })
+  .refine((word) => /^\w+$/.test(word), { error: (issue) => `${show(issue.input)} is not one word (letters, digits, _)` });
 
-const KeywordPair = z.object({ first_word: Keyword, second_word: Keyword.optional() });
+const KeywordPair = z.strictObject({
+  first_word: Keyword,
+  second_word: Keyword.optional(),
+});
 
-// `brief` is the shape in one line, which a tool list shows instead of the nested schema it replaces.
 export const AutoUpdate = z
-  .object({
-    to: z.string().regex(/^\+?\d{3,15}$/, { error: (issue) => `auto_update.to ${show(issue.input)} must be a short code or a number` }),
+  .strictObject({
+    to: z.string().regex(/^\+?\d{3,15}$/, { error: (issue) => `${show(issue.input)} is not a short code or number` }),
     add: KeywordPair.optional(),
     remove: KeywordPair.optional(),
   })
-  .meta({
-    brief:
-      '{to, add?: {first_word, second_word?}, remove?: {…}}, e.g. {"to":"+14155550100","add":{"first_word":"JOIN"}}.',
-  });
+  .describe('Texting add or remove words to "to" (short code or number) joins or leaves.');
 
 export const ChildGroups = z
   .array(GroupId)
-  .max(MAX_CHILD_GROUPS, { error: (issue) => `child_groups has ${show((issue.input as unknown[]).length)} ids; Sinch allows at most 10` });
+  .max(MAX_CHILD_GROUPS, { error: (issue) => `has ${show((issue.input as unknown[]).length)} ids; Sinch allows at most ${MAX_CHILD_GROUPS}` })
+  .describe('Groups to include (phased out by Sinch).');
 
 // Request bodies, as Sinch names their fields. Tools extend these with group_id, so the two never drift.
-export const CreateGroupRequest = z.object({
-  name: GroupName.optional().describe('1 to 20 characters.'),
-  members: PhoneNumbers.optional().describe('Numbers in international format, e.g. "+14155550123".'),
-  child_groups: ChildGroups.optional().describe('Group ids whose members are included (phased out by Sinch).'),
-  auto_update: AutoUpdate.optional().describe('Customers join or leave by texting keywords.'),
+export const CreateGroupRequest = z.strictObject({
+  name: GroupName.optional(),
+  members: numberList('').optional(),
+  child_groups: ChildGroups.optional(),
+  auto_update: AutoUpdate.optional(),
 });
 
-export const UpdateGroupRequest = z.object({
-  add: PhoneNumbers.optional().describe('Numbers to add (before removals).'),
-  remove: PhoneNumbers.optional().describe('Numbers to remove.'),
-  name: GroupName.nullable().optional().describe('New name; null removes it.'),
+export const UpdateGroupRequest = z.strictObject({
+  add: numberList('To add (before removals).').optional(),
+  remove: numberList('To remove.').optional(),
+  name: GroupName.optional().describe('New name.'),
   add_from_group: GroupId.optional().describe("Copy this group's members in."),
   remove_from_group: GroupId.optional().describe("Remove this group's members."),
-  auto_update: AutoUpdate.optional().describe('New keyword settings.'),
+  auto_update: AutoUpdate.optional(),
 });
 
-export const ReplaceGroupRequest = z.object({
-  members: PhoneNumbers.describe('The whole new member list.'),
-  name: GroupName.optional().describe('New name; omitted removes it.'),
-  child_groups: ChildGroups.optional().describe('Group ids (phased out by Sinch).'),
-  auto_update: AutoUpdate.optional().describe('Keyword settings; omitted removes them.'),
+export const ReplaceGroupRequest = z.strictObject({
+  members: numberList('The whole new member list.'),
+  name: GroupName.optional().describe('New name; not given clears it.'),
+  child_groups: ChildGroups.optional(),
+  auto_update: AutoUpdate.optional(),
 });
 
-/** A whole number in a range, whose refusal names the field, the range and the value given. */
-export function wholeNumber(field: string, min: number, max = Number.MAX_SAFE_INTEGER) {
+/** A whole number in a range, whose refusal names the range and the value given. */
+export function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER) {
   const range = max === Number.MAX_SAFE_INTEGER ? `${min} or more` : `from ${min} to ${max}`;
-  const error = (issue: { input: unknown }) => `${field} must be a whole number ${range} (got ${show(issue.input)})`;
+  const error = (issue: { input: unknown }) => `must be a whole number ${range} (got ${show(issue.input)})`;
   return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
 }
 
-export const ListGroupsRequest = z.object({
-  page: wholeNumber('page', 0).optional().describe('0-based (default 0).'),
-  page_size: wholeNumber('page_size', 1, MAX_PAGE_SIZE).optional().describe('1 to 100 (default 30).'),
+export const ListGroupsRequest = z.strictObject({
+  page: wholeNumber(0).optional().describe('0-based (default 0).'),
+  page_size: wholeNumber(1, MAX_PAGE_SIZE).optional().describe('1 to 100 (default 30).'),
 });
 
 export type CreateGroupBody = z.output<typeof CreateGroupRequest>;
-export type UpdateGroupBody = z.output<typeof UpdateGroupRequest>;
+/** What Sinch takes: a name of null removes the name (update_group says so with remove_name). */
+export type UpdateGroupBody = Omit<z.output<typeof UpdateGroupRequest>, 'name'> & { name?: string | null };
 export type ReplaceGroupBody = z.output<typeof ReplaceGroupRequest>;
 export type ListGroupsQuery = z.output<typeof ListGroupsRequest>;
 

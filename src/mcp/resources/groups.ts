@@ -1,5 +1,5 @@
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { ErrorCode, McpError, type ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, type ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
 import type { SinchGroupsClient } from '../../sinch/client.js';
 import { SinchApiError } from '../../sinch/errors.js';
 import { GroupId, MAX_PAGE_SIZE, type Group } from '../../sinch/schemas.js';
@@ -9,6 +9,20 @@ import { describeError } from '../errors.js';
 export const LISTED_GROUPS = 200;
 
 const RESOURCE_NOT_FOUND = -32002;
+
+/**
+ * A JSON-RPC error with the message as written: the SDK's McpError puts "MCP error <code>:" in its
+ * message, which the client's McpError then puts in front once more.
+ */
+class ResourceError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data?: { uri: string },
+  ) {
+    super(message);
+  }
+}
 
 export const groupUri = (groupId: string) => `sinch://groups/${groupId}`;
 export const membersUri = (groupId: string) => `sinch://groups/${groupId}/members`;
@@ -40,14 +54,14 @@ async function readGroupResource(
   read: (groupId: string) => Promise<{ mimeType: string; text: string }>,
 ): Promise<ReadResourceResult> {
   const parsed = GroupId.safeParse(variables.group_id);
-  if (!parsed.success) throw new McpError(ErrorCode.InvalidParams, parsed.error.issues[0]?.message ?? 'bad group id');
+  if (!parsed.success) throw new ResourceError(ErrorCode.InvalidParams, `group_id: ${parsed.error.issues[0]?.message}`);
   try {
     return { contents: [{ uri: uri.href, ...(await read(parsed.data)) }] };
   } catch (error) {
     if (error instanceof SinchApiError && error.status === 404) {
-      throw new McpError(RESOURCE_NOT_FOUND, `Group ${parsed.data} does not exist; use list_groups to find the right id.`, { uri: uri.href });
+      throw new ResourceError(RESOURCE_NOT_FOUND, `Group ${parsed.data} does not exist; use list_groups to find the right id.`, { uri: uri.href });
     }
-    throw new McpError(ErrorCode.InternalError, describeError(error, 'resources/read'));
+    throw new ResourceError(ErrorCode.InternalError, describeError(error, 'resources/read'));
   }
 }
 

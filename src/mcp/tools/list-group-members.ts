@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { GroupId, wholeNumber } from '../../sinch/schemas.js';
-import { defineTool } from '../tool.js';
+import { wholeNumber } from '../../sinch/schemas.js';
+import { args, defineTool } from '../tool.js';
 
 // The cursor is the last number of the previous page, so pages stay exact even if members were
 // added or removed in between: nothing is returned twice.
@@ -14,7 +14,7 @@ const Cursor = z
     if (/^\+\d{1,15}$/.test(lastNumber)) return lastNumber;
     ctx.addIssue({
       code: 'custom',
-      message: `cursor ${JSON.stringify(cursor)} is not one that list_group_members returned; start again without a cursor`,
+      message: `${JSON.stringify(cursor)} is not a cursor that list_group_members returned; start again without one`,
     });
     return z.NEVER;
   });
@@ -22,7 +22,7 @@ const Cursor = z
 const Digits = z
   .string()
   .transform((value) => value.replace(/[\s\-()+]/g, ''))
-  .pipe(z.string().regex(/^\d{1,15}$/, { error: (issue) => `contains must be 1 to 15 digits (got ${JSON.stringify(issue.input)})` }));
+  .pipe(z.string().regex(/^\d{1,15}$/, { error: (issue) => `must be 1 to 15 digits (got ${JSON.stringify(issue.input)})` }));
 
 /** Index of the first number sorting after `after`, in a sorted list. */
 function firstAfter(sorted: string[], after: string): number {
@@ -41,9 +41,9 @@ export default defineTool({
   title: 'List group members',
   description:
     "A group's numbers (E.164, sorted), a page at a time: pass next_cursor as cursor. contains finds numbers without paging.",
-  inputSchema: z.object({
-    group_id: GroupId.describe('The group id, from list_groups.'),
-    limit: wholeNumber('limit', 1, 10_000).optional().describe('1 to 10,000 (default 1,000).'),
+  inputSchema: z.strictObject({
+    group_id: args.groupId('The group id, from list_groups.'),
+    limit: wholeNumber(1, 10_000).optional().describe('1 to 10,000 (default 1,000).'),
     cursor: Cursor.optional().describe('next_cursor from the previous page.'),
     contains: Digits.optional().describe('Only numbers containing these digits.'),
   }),

@@ -1,0 +1,101 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import type { OnProgress } from '../sinch/client.js';
+import { PartialChangeError } from '../sinch/errors.js';
+import { describeError } from './errors.js';
+import type { ToolContext, ToolDefinition } from './tool.js';
+import { describeTools } from './tool-list.js';
+
+/**
+ * Serves tools/list and tools/call for these tools. Arguments are read here rather than by the SDK so
+ * that a refusal says what to correct, in words an assistant can act on, and says that nothing changed.
+ */
+export function registerTools(server: McpServer, tools: readonly ToolDefinition[], context: Omit<ToolContext, 'progress'>): void {
+  const byName = new Map(tools.map((tool) => [tool.name, tool]));
+  server.server.registerCapabilities({ tools: { listChanged: false } });
+  server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: describeTools(tools) }));
+  server.server.setRequestHandler(CallToolRequestSchema, async ({ params }, extra): Promise<CallToolResult> => {
+    const tool = byName.get(params.name);
+    if (!tool) return failure(`There is no tool ${JSON.stringify(params.name)}; the tools are ${[...byName.keys()].join(', ')}.`);
+    const parsed = await tool.inputSchema.safeParseAsync(withoutNulls(params.arguments ?? {}));
+    if (!parsed.success) return failure(refusal(tool, parsed.error));
+
+    const progressToken = params._meta?.progressToken;
+    const progress: OnProgress = (done, total) => {
+      if (progressToken === undefined) return;
+      const message = `${done} of ${total} requests to Sinch done`;
+      void extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress: done, total, message } });
+    };
+    try {
+      const result = await tool.handler(parsed.data, { ...context, progress });
+      return { content: [{ type: 'text', text: JSON.stringify(result) }], structuredContent: result };
+    } catch (error) {
+      if (error instanceof PartialChangeError) {
+        // Part of the change landed, so subscribers must hear of it; without a group id the
+        // operation was a create, which added a group to the list.
+        await context.changed(error.group.id, { listChanged: error.operation.groupId === undefined });
+      }
+      return failure(describeError(error, tool.name));
+    }
+  });
+}
+
+const failure = (text: string): CallToolResult => ({ content: [{ type: 'text', text }], isError: true });
+
+/**
+ * Strict-mode clients send null for every argument not given, so null means "not given" throughout.
+ * Inside lists it stays, and is refused: a null phone number is a mistake, not an absence.
+ */
+function withoutNulls(value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, field]) => field !== null)
+      .map(([key, field]) => [key, withoutNulls(field)]),
+  );
+}
+
+/** Every problem with the arguments, each led by its field, e.g. `add[3]: "12" is not a phone number: too short`. */
+function refusal(tool: ToolDefinition, error: z.ZodError): string {
+  const problems = error.issues.map((issue) => {
+    const at = pathOf(issue.path);
+    if (issue.code === 'unrecognized_keys') return unknownArguments(tool, issue.path, issue.keys);
+    return at ? `${at}: ${issue.message}` : issue.message;
+  });
+  return `Nothing was changed: ${problems.join('; ')}.`;
+}
+
+function unknownArguments(tool: ToolDefinition, path: PropertyKey[], keys: string[]): string {
+  const known = Object.keys(shapeAt(tool.inputSchema, path));
+  const where = path.length === 0 ? tool.name : pathOf(path);
+  const named = keys.map((key) => {
+    const near = known.find((name) => loose(name) === loose(key));
+    return `${JSON.stringify(key)}${near ? ` (did you mean ${near}?)` : ''}`;
+  });
+  return `${where} does not take ${named.join(', ')}; it takes ${known.join(', ')}`;
+}
+
+/** dryRun, dry-run and DRY_RUN all mean dry_run to a reader, if not to the schema. */
+const loose = (name: string) => name.toLowerCase().replace(/[_-]/g, '');
+
+function shapeAt(schema: z.ZodType, path: PropertyKey[]): Record<string, unknown> {
+  let current: z.ZodType | undefined = schema;
+  for (const key of path) current = fieldOf(current, key);
+  const object = unwrap(current);
+  return object instanceof z.ZodObject ? object.shape : {};
+}
+
+function fieldOf(schema: z.ZodType | undefined, key: PropertyKey): z.ZodType | undefined {
+  const object = unwrap(schema);
+  return object instanceof z.ZodObject ? (object.shape as Record<PropertyKey, z.ZodType>)[key] : undefined;
+}
+
+function unwrap(schema: z.ZodType | undefined): z.ZodType | undefined {
+  if (schema instanceof z.ZodOptional) return unwrap(schema.unwrap() as z.ZodType);
+  if (schema instanceof z.ZodPipe) return unwrap(schema.in as z.ZodType);
+  return schema;
+}
+
+const pathOf = (path: PropertyKey[]) =>
+  path.map((key, index) => (typeof key === 'number' ? `[${key}]` : `${index === 0 ? '' : '.'}${String(key)}`)).join('');
