@@ -168,6 +168,9 @@ export interface HttpSettings {
 /** localhost, 127.0.0.0/8 and ::1, bracketed or not. */
 export const isLoopbackHost = (host: string) => ['localhost', '::1', '[::1]'].includes(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
 
+/** The largest request either transport reads: an HTTP body, or one line on stdin. */
+export const loadMaxBodyBytes = (env: NodeJS.ProcessEnv = process.env) => whole(env, 'MCP_MAX_BODY_BYTES', 4 * 1024 * 1024, 1);
+
 /** The HTTP mode's settings; listening beyond loopback without MCP_AUTH_TOKEN is refused outright. */
 export function loadHttpSettings(flags: { host?: string; port?: number }, env: NodeJS.ProcessEnv = process.env): HttpSettings {
   // An IPv6 address may come bracketed as in a URL; listen() wants it bare.
@@ -182,6 +185,6 @@ export function loadHttpSettings(flags: { host?: string; port?: number }, env: N
     ...(authToken ? { authToken } : {}),
     // Host names are case-insensitive; the Host header is compared in lower case.
     allowedHosts: (env.MCP_ALLOWED_HOSTS ?? '').split(',').map((name) => name.trim().toLowerCase()).filter(Boolean),
-    maxBodyBytes: whole(env, 'MCP_MAX_BODY_BYTES', 4 * 1024 * 1024, 1),
+    maxBodyBytes: loadMaxBodyBytes(env),
   };
 }

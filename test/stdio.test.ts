@@ -118,6 +118,44 @@ describe('the command line over stdio', () => {
     expect((await once(child, 'exit'))[0]).toBe(0);
   });
 
+  test('a line over MCP_MAX_BODY_BYTES (4 MiB by default) gets a JSON-RPC error, and the server reads on', async () => {
+    const child = spawnRaw(cleanEnv());
+    child.send(JSON.stringify(INITIALIZE));
+    // 50 MB of one request, in the form a client would send it.
+    child.send(JSON.stringify({ ...LIST_GROUPS, id: 2, params: { ...LIST_GROUPS.params, _meta: { pad: 'x'.repeat(50_000_000) } } }));
+    child.send(JSON.stringify(LIST_GROUPS));
+    const replies = await child.replies(3, 30_000);
+    expect(replies[0]).toMatchObject({ id: 1, result: { serverInfo: { name: 'sinch-groups-mcp' } } });
+    expect(replies[1]).toEqual({
+      jsonrpc: '2.0',
+      id: null,
+      error: { code: -32600, message: 'Invalid Request: the line is longer than 4194304 bytes (MCP_MAX_BODY_BYTES) and was skipped' },
+    });
+    expect(replies[2]).toMatchObject({ id: 3, result: { structuredContent: { count: 2 } } });
+    child.stdin.end();
+    expect((await once(child, 'exit'))[0]).toBe(0);
+    expect(child.stderr()).not.toMatch(/stopping|exceeded/);
+  }, 60_000);
+
+  test('MCP_MAX_BODY_BYTES sets the longest line: one byte more is refused, the limit itself is served', async () => {
+    const child = spawnRaw(cleanEnv({ MCP_MAX_BODY_BYTES: '1000' }));
+    const padded = (size: number, id: number) => {
+      const base = JSON.stringify({ ...LIST_GROUPS, id, params: { ...LIST_GROUPS.params, _meta: { pad: '' } } });
+      return base.replace('"pad":""', `"pad":"${'x'.repeat(size - base.length)}"`);
+    };
+    expect(padded(1000, 1)).toHaveLength(1000);
+    child.send(padded(1001, 1));
+    child.send(padded(1000, 2));
+    // A \r\n line ending is not part of the line.
+    child.stdin.write(`${padded(1000, 3)}\r\n`);
+    const replies = await child.replies(3);
+    expect(replies[0]).toMatchObject({ id: null, error: { code: -32600, message: expect.stringMatching(/longer than 1000 bytes \(MCP_MAX_BODY_BYTES\)/) } });
+    expect(replies[1]).toMatchObject({ id: 2, result: { structuredContent: { count: 2 } } });
+    expect(replies[2]).toMatchObject({ id: 3, result: { structuredContent: { count: 2 } } });
+    child.stdin.end();
+    expect((await once(child, 'exit'))[0]).toBe(0);
+  });
+
   test('SIGTERM stops it at once, with exit code 0', async () => {
     const child = spawnRaw(cleanEnv());
     child.send(JSON.stringify(INITIALIZE));
@@ -159,6 +197,8 @@ const INITIALIZE = {
   params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
 };
 
+const LIST_GROUPS = { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'list_groups', arguments: {} } };
+
 /** The server as a bare process: lines in, parsed lines out, so that malformed input can be sent. */
 function spawnRaw(env: Record<string, string>) {
   const child = spawn(process.execPath, [CLI], { env });
@@ -173,8 +213,8 @@ function spawnRaw(env: Record<string, string>) {
     send: (line: string) => child.stdin.write(`${line}\n`),
     stderr: () => stderr,
     /** The first `count` lines the server wrote, each parsed: anything that is not JSON fails the test. */
-    async replies(count: number): Promise<unknown[]> {
-      await until(() => stdout.split('\n').filter(Boolean).length >= count);
+    async replies(count: number, timeoutMs?: number): Promise<unknown[]> {
+      await until(() => stdout.split('\n').filter(Boolean).length >= count, timeoutMs);
       return stdout.split('\n').filter(Boolean).slice(0, count).map((line) => JSON.parse(line));
     },
   });

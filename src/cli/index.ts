@@ -19,7 +19,8 @@ const USAGE = `Usage:
 Environment: SINCH_SERVICE_PLAN_ID and SINCH_API_TOKEN, or SINCH_PROJECT_ID, SINCH_KEY_ID and SINCH_KEY_SECRET;
              SINCH_REGION (us, eu, au, br, ca), SINCH_SMS_BASE_URL, SINCH_AUTH_URL, SINCH_TIMEOUT_MS,
              SINCH_MAX_RETRIES, SINCH_RETRY_MAX_ELAPSED_MS, SINCH_CONCURRENCY, SINCH_READ_ONLY, SINCH_TOOLS;
-             for --http: MCP_AUTH_TOKEN, MCP_ALLOWED_HOSTS, MCP_MAX_BODY_BYTES`;
+             MCP_MAX_BODY_BYTES (longest request body or stdio line, default 4 MiB);
+             for --http: MCP_AUTH_TOKEN, MCP_ALLOWED_HOSTS`;
 
 class UsageError extends Error {}
 
