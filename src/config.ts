@@ -163,6 +163,12 @@ export interface HttpSettings {
   authToken?: string;
   allowedHosts: string[];
   maxBodyBytes: number;
+  /** How long a client may take to send a request's headers. */
+  headersTimeoutMs: number;
+  /** How long a client may take to send a whole request, body included. */
+  requestTimeoutMs: number;
+  /** Connections open at once; more are closed as they arrive. */
+  maxConnections: number;
 }
 
 /** localhost, 127.0.0.0/8 and ::1, bracketed or not. */
@@ -179,6 +185,12 @@ export function loadHttpSettings(flags: { host?: string; port?: number }, env: N
   if (!authToken && !isLoopbackHost(host)) {
     throw new ConfigError(`MCP_AUTH_TOKEN must be set to listen on ${host}: only loopback addresses may be served without a token`);
   }
+  const headersTimeoutMs = whole(env, 'MCP_HEADERS_TIMEOUT_MS', 10_000, 1);
+  const requestTimeoutMs = whole(env, 'MCP_REQUEST_TIMEOUT_MS', 60_000, 1);
+  // Node refuses to start a server whose headers may take longer than the whole request.
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError(`MCP_HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must not be more than MCP_REQUEST_TIMEOUT_MS (${requestTimeoutMs})`);
+  }
   return {
     host,
     port: flags.port ?? 3000,
@@ -186,5 +198,8 @@ export function loadHttpSettings(flags: { host?: string; port?: number }, env: N
     // Host names are case-insensitive; the Host header is compared in lower case.
     allowedHosts: (env.MCP_ALLOWED_HOSTS ?? '').split(',').map((name) => name.trim().toLowerCase()).filter(Boolean),
     maxBodyBytes: loadMaxBodyBytes(env),
+    headersTimeoutMs,
+    requestTimeoutMs,
+    maxConnections: whole(env, 'MCP_MAX_CONNECTIONS', 1_024, 1),
   };
 }
