@@ -137,4 +137,21 @@ describe('HTTP settings from the environment', () => {
   ])('%o is refused, naming the variable', (env, message) => {
     expect(refusal({}, env)).toMatch(message);
   });
+
+  test('beyond loopback MCP_AUTH_TOKEN must be at least 32 characters, and the error never shows it', () => {
+    for (const token of ['x', 'short-secret-value', 'a'.repeat(31), ` ${'b'.repeat(31)} `]) {
+      const message = refusal({ host: '0.0.0.0' }, { MCP_AUTH_TOKEN: token });
+      expect(message).toMatch(/^MCP_AUTH_TOKEN must be at least 32 characters to listen on 0\.0\.0\.0/);
+      if (token.length > 1) expect(message).not.toContain(token.trim());
+    }
+    expect(refusal({ host: '::' }, {})).toMatch(/MCP_AUTH_TOKEN must be set to listen on ::/);
+    const token = 'c'.repeat(32);
+    expect(loadHttpSettings({ host: '0.0.0.0' }, { MCP_AUTH_TOKEN: token })).toMatchObject({ host: '0.0.0.0', authToken: token });
+  });
+
+  test('on loopback any token, however short, is accepted as before', () => {
+    for (const host of ['127.0.0.1', 'localhost', '[::1]']) {
+      expect(loadHttpSettings({ host }, { MCP_AUTH_TOKEN: 'x' })).toMatchObject({ authToken: 'x' });
+    }
+  });
 });

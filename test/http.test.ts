@@ -407,6 +407,15 @@ describe.concurrent('the command line over HTTP (--http)', { timeout: 15_000 }, 
     expect(stdout()).toBe('');
   });
 
+  it('refuses to listen beyond loopback with a token shorter than 32 characters, without showing it', async ({ kit: { spawnCli } }) => {
+    const token = hex().slice(0, 31);
+    const { exited, stderr, stdout } = spawnCli(['--http', '--host', '0.0.0.0', '--port', '0'], cleanEnv({ MCP_AUTH_TOKEN: token }));
+    expect(await exited).toBe(1);
+    expect(stderr()).toMatch(/MCP_AUTH_TOKEN must be at least 32 characters to listen on 0\.0\.0\.0/);
+    expect(stderr()).not.toContain(token);
+    expect(stdout()).toBe('');
+  });
+
   it('5 clients making 10 calls each at once all succeed, and Sinch gets exactly 50 groups', async ({ kit: { emulator, serve, connect } }) => {
     const sinch = await emulator();
     const token = hex();

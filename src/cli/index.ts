@@ -20,8 +20,9 @@ Environment: SINCH_SERVICE_PLAN_ID and SINCH_API_TOKEN, or SINCH_PROJECT_ID, SIN
              SINCH_REGION (us, eu, au, br, ca), SINCH_SMS_BASE_URL, SINCH_AUTH_URL, SINCH_TIMEOUT_MS,
              SINCH_MAX_RETRIES, SINCH_RETRY_MAX_ELAPSED_MS, SINCH_CONCURRENCY, SINCH_READ_ONLY, SINCH_TOOLS;
              MCP_MAX_BODY_BYTES (longest request body or stdio line, default 4 MiB);
-             for --http: MCP_AUTH_TOKEN, MCP_ALLOWED_HOSTS, MCP_HEADERS_TIMEOUT_MS (default 10000),
-             MCP_REQUEST_TIMEOUT_MS (default 60000), MCP_MAX_CONNECTIONS (default 1024)`;
+             for --http: MCP_AUTH_TOKEN (at least 32 characters beyond loopback), MCP_ALLOWED_HOSTS,
+             MCP_HEADERS_TIMEOUT_MS (default 10000), MCP_REQUEST_TIMEOUT_MS (default 60000),
+             MCP_MAX_CONNECTIONS (default 1024)`;
 
 class UsageError extends Error {}
 
