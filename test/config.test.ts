@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig, loadHttpSettings } from '../src/config.js';
 
 const SECRET = 'tok-0123456789abcdef';
 
@@ -96,5 +96,62 @@ describe('configuration from the environment', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toMatch(message);
     expect((error as Error).message).not.toContain(SECRET);
+  });
+});
+
+describe('HTTP settings from the environment', () => {
+  /** What loadHttpSettings throws, or undefined. */
+  const refusal = (flags: { host?: string }, env: NodeJS.ProcessEnv) => {
+    try {
+      loadHttpSettings(flags, env);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      return (error as Error).message;
+    }
+    return undefined;
+  };
+
+  test('defaults: loopback, port 3000, 4 MiB bodies, 10 s for headers, 60 s for a request, 1,024 connections', () => {
+    expect(loadHttpSettings({}, {})).toEqual({
+      host: '127.0.0.1',
+      port: 3000,
+      allowedHosts: [],
+      maxBodyBytes: 4_194_304,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 60_000,
+      maxConnections: 1_024,
+    });
+  });
+
+  test('timeouts and the connection cap are configurable', () => {
+    const env = { MCP_HEADERS_TIMEOUT_MS: '500', MCP_REQUEST_TIMEOUT_MS: '500', MCP_MAX_CONNECTIONS: '3' };
+    expect(loadHttpSettings({}, env)).toMatchObject({ headersTimeoutMs: 500, requestTimeoutMs: 500, maxConnections: 3 });
+  });
+
+  test.each([
+    [{ MCP_HEADERS_TIMEOUT_MS: '0' }, /MCP_HEADERS_TIMEOUT_MS must be a whole number of at least 1/],
+    [{ MCP_REQUEST_TIMEOUT_MS: 'soon' }, /MCP_REQUEST_TIMEOUT_MS must be a whole number/],
+    [{ MCP_MAX_CONNECTIONS: '0' }, /MCP_MAX_CONNECTIONS must be a whole number of at least 1/],
+    [{ MCP_MAX_CONNECTIONS: '1.5' }, /MCP_MAX_CONNECTIONS/],
+    [{ MCP_REQUEST_TIMEOUT_MS: '5000' }, /MCP_HEADERS_TIMEOUT_MS \(10000\) must not be more than MCP_REQUEST_TIMEOUT_MS \(5000\)/],
+  ])('%o is refused, naming the variable', (env, message) => {
+    expect(refusal({}, env)).toMatch(message);
+  });
+
+  test('beyond loopback MCP_AUTH_TOKEN must be at least 32 characters, and the error never shows it', () => {
+    for (const token of ['x', 'short-secret-value', 'a'.repeat(31), ` ${'b'.repeat(31)} `]) {
+      const message = refusal({ host: '0.0.0.0' }, { MCP_AUTH_TOKEN: token });
+      expect(message).toMatch(/^MCP_AUTH_TOKEN must be at least 32 characters to listen on 0\.0\.0\.0/);
+      if (token.length > 1) expect(message).not.toContain(token.trim());
+    }
+    expect(refusal({ host: '::' }, {})).toMatch(/MCP_AUTH_TOKEN must be set to listen on ::/);
+    const token = 'c'.repeat(32);
+    expect(loadHttpSettings({ host: '0.0.0.0' }, { MCP_AUTH_TOKEN: token })).toMatchObject({ host: '0.0.0.0', authToken: token });
+  });
+
+  test('on loopback any token, however short, is accepted as before', () => {
+    for (const host of ['127.0.0.1', 'localhost', '[::1]']) {
+      expect(loadHttpSettings({ host }, { MCP_AUTH_TOKEN: 'x' })).toMatchObject({ authToken: 'x' });
+    }
   });
 });

@@ -2,6 +2,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
+import { connect as tcpConnect } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -90,7 +91,20 @@ function makeKit(defer: Defer) {
     return client;
   }
 
-  return { emulator, spawnCli, serve, connect };
+  /** A bare TCP connection, to send a request as slowly, or as incompletely, as a hostile client would. */
+  async function socket(port: number) {
+    const connection = tcpConnect(port, '127.0.0.1');
+    let received = '';
+    connection.setEncoding('utf8');
+    connection.on('data', (chunk: string) => (received += chunk));
+    connection.on('error', () => undefined);
+    const closed = once(connection, 'close').then(() => received);
+    defer(async () => void connection.destroy());
+    await once(connection, 'connect');
+    return { write: (text: string) => connection.write(text), received: () => received, closed, end: () => connection.destroy() };
+  }
+
+  return { emulator, spawnCli, serve, connect, socket };
 }
 
 type Kit = ReturnType<typeof makeKit>;
@@ -164,11 +178,13 @@ function messageOf(reply: RawReply): Record<string, unknown> {
 const rpc = (method: string, params: Record<string, unknown> = {}, id = 1) => JSON.stringify({ jsonrpc: '2.0', id, method, params });
 const LIST_GROUPS = rpc('tools/call', { name: 'list_groups', arguments: {} });
 
-async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+/** Waits for `condition`, running `between` (e.g. a request to look again) before each new look. */
+async function until(condition: () => boolean, timeoutMs = 5_000, between?: () => Promise<void>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error('timed out waiting');
     await new Promise((resolve) => setTimeout(resolve, 10));
+    await between?.();
   }
 }
 
@@ -330,11 +346,73 @@ describe.concurrent('the command line over HTTP (--http)', { timeout: 15_000 }, 
     expect(sinch.requests).toHaveLength(1);
   });
 
+  it('a client that sends its headers slower than MCP_HEADERS_TIMEOUT_MS gets 408 and is disconnected', async ({ kit: { emulator, serve, socket } }) => {
+    const sinch = await emulator();
+    const { port } = await serve(cleanEnv({ ...sinchEnv(sinch), MCP_HEADERS_TIMEOUT_MS: '200' }));
+    const slow = await socket(port);
+    slow.write('POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    expect(await slow.closed).toMatch(/^HTTP\/1\.1 408 /);
+    expect(sinch.requests).toEqual([]);
+  });
+
+  it('a client that sends its body slower than MCP_REQUEST_TIMEOUT_MS gets 408; a slow Sinch is not cut off', async ({ kit: { emulator, serve, socket } }) => {
+    const sinch = await emulator();
+    const token = hex();
+    const server = await serve(cleanEnv({ ...sinchEnv(sinch), MCP_AUTH_TOKEN: token, MCP_HEADERS_TIMEOUT_MS: '100', MCP_REQUEST_TIMEOUT_MS: '300' }));
+    const slow = await socket(server.port);
+    const body = LIST_GROUPS;
+    slow.write(
+      `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\n` +
+        `Accept: application/json, text/event-stream\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
+    );
+    expect(await slow.closed).toMatch(/^HTTP\/1\.1 408 /);
+    expect(sinch.requests).toEqual([]);
+
+    // The limit is on receiving the request: the answer may take as long as Sinch does.
+    sinch.faults.push({ path: '/groups', delayMs: 1_000 });
+    const reply = await raw({ port: server.port, headers: bearer(token), body });
+    expect(reply.status).toBe(200);
+    expect(messageOf(reply)).toMatchObject({ id: 1, result: { structuredContent: { count: 0 } } });
+    expect(server.stderr()).not.toMatch(/Internal error/);
+  });
+
+  it('connections beyond MCP_MAX_CONNECTIONS are closed as they arrive, until one of the others ends', async ({ kit: { emulator, serve, socket } }) => {
+    const sinch = await emulator();
+    const server = await serve(cleanEnv({ ...sinchEnv(sinch), MCP_MAX_CONNECTIONS: '2' }));
+    const held = [await socket(server.port), await socket(server.port)];
+    for (const connection of held) {
+      // An answer on it means the server has taken the connection; keep-alive holds it open after.
+      connection.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+      await until(() => connection.received().includes('{"status":"ok"}'));
+    }
+    const refused = await raw({ port: server.port, method: 'GET', path: '/healthz' }).then(
+      (reply) => reply.status,
+      (error: NodeJS.ErrnoException) => error.code,
+    );
+    expect(refused).toMatch(/^E[A-Z]+$/);
+    await until(() => /refused 1 connection\(s\): 2 were open already \(MCP_MAX_CONNECTIONS\)/.test(server.stderr()));
+
+    held[0]!.end();
+    let status: number | undefined;
+    await until(() => status === 200, 5_000, async () => {
+      status = await raw({ port: server.port, method: 'GET', path: '/healthz' }).then((reply) => reply.status, () => undefined);
+    });
+  });
+
   it('refuses to listen beyond loopback without MCP_AUTH_TOKEN', async ({ kit: { spawnCli } }) => {
     const { exited, stderr, stdout } = spawnCli(['--http', '--host', '0.0.0.0', '--port', '0'], cleanEnv());
     expect(await exited).toBe(1);
     expect(stderr()).toMatch(/MCP_AUTH_TOKEN must be set to listen on 0\.0\.0\.0/);
     expect(stderr()).not.toMatch(/serving MCP/);
+    expect(stdout()).toBe('');
+  });
+
+  it('refuses to listen beyond loopback with a token shorter than 32 characters, without showing it', async ({ kit: { spawnCli } }) => {
+    const token = hex().slice(0, 31);
+    const { exited, stderr, stdout } = spawnCli(['--http', '--host', '0.0.0.0', '--port', '0'], cleanEnv({ MCP_AUTH_TOKEN: token }));
+    expect(await exited).toBe(1);
+    expect(stderr()).toMatch(/MCP_AUTH_TOKEN must be at least 32 characters to listen on 0\.0\.0\.0/);
+    expect(stderr()).not.toContain(token);
     expect(stdout()).toBe('');
   });
 

@@ -9,10 +9,10 @@ import { startEmulator, type Emulator } from '../src/emulator/server.js';
 // The built command line, exactly as `npm start` and mcp.json run it (`npm test` builds it first).
 const CLI = new URL('../dist/cli/index.js', import.meta.url).pathname;
 
-/** The environment of a machine with no Sinch settings at all. */
+/** The environment of a machine with no Sinch or MCP settings at all. */
 function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env = Object.fromEntries(
-    Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined && !entry[0].startsWith('SINCH_')),
+    Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined && !/^(SINCH|MCP)_/.test(entry[0])),
   );
   return { ...env, ...extra };
 }
@@ -118,6 +118,55 @@ describe('the command line over stdio', () => {
     expect((await once(child, 'exit'))[0]).toBe(0);
   });
 
+  test('a line over MCP_MAX_BODY_BYTES (4 MiB by default) gets a JSON-RPC error; work under way and later lines are answered', async () => {
+    const emulator = await startEmulator();
+    open.push(() => emulator.close());
+    emulator.store.create({ name: 'Existing' });
+    emulator.faults.push({ delayMs: 1_000 });
+    const child = spawnRaw(
+      cleanEnv({ SINCH_SMS_BASE_URL: emulator.url, SINCH_SERVICE_PLAN_ID: emulator.servicePlanId, SINCH_API_TOKEN: emulator.apiToken }),
+    );
+    child.send(JSON.stringify(INITIALIZE));
+    await child.replies(1);
+    child.send(JSON.stringify({ ...LIST_GROUPS, id: 2 }));
+    await until(() => emulator.requests.length === 1);
+    // 50 MB of one request, in the form a client would send it, while the call before it waits for Sinch.
+    child.send(JSON.stringify({ ...LIST_GROUPS, id: 3, params: { ...LIST_GROUPS.params, _meta: { pad: 'x'.repeat(50_000_000) } } }));
+    child.send(JSON.stringify({ ...LIST_GROUPS, id: 4 }));
+    const replies = (await child.replies(4, 30_000)) as Array<{ id: number | null }>;
+    const byId = new Map(replies.map((reply) => [reply.id, reply]));
+    expect(byId.get(null)).toEqual({
+      jsonrpc: '2.0',
+      id: null,
+      error: { code: -32600, message: 'Invalid Request: the line is longer than 4194304 bytes (MCP_MAX_BODY_BYTES) and was skipped' },
+    });
+    expect(byId.get(2)).toMatchObject({ result: { structuredContent: { count: 1 } } });
+    expect(byId.get(4)).toMatchObject({ result: { structuredContent: { count: 1 } } });
+    expect(emulator.requests).toHaveLength(2);
+    child.stdin.end();
+    expect((await once(child, 'exit'))[0]).toBe(0);
+    expect(child.stderr()).not.toMatch(/stopping|exceeded|while Sinch had not answered/);
+  }, 60_000);
+
+  test('MCP_MAX_BODY_BYTES sets the longest line: one byte more is refused, the limit itself is served', async () => {
+    const child = spawnRaw(cleanEnv({ MCP_MAX_BODY_BYTES: '1000' }));
+    const padded = (size: number, id: number) => {
+      const base = JSON.stringify({ ...LIST_GROUPS, id, params: { ...LIST_GROUPS.params, _meta: { pad: '' } } });
+      return base.replace('"pad":""', `"pad":"${'x'.repeat(size - base.length)}"`);
+    };
+    expect(padded(1000, 1)).toHaveLength(1000);
+    child.send(padded(1001, 1));
+    child.send(padded(1000, 2));
+    // A \r\n line ending is not part of the line.
+    child.stdin.write(`${padded(1000, 3)}\r\n`);
+    const replies = await child.replies(3);
+    expect(replies[0]).toMatchObject({ id: null, error: { code: -32600, message: expect.stringMatching(/longer than 1000 bytes \(MCP_MAX_BODY_BYTES\)/) } });
+    expect(replies[1]).toMatchObject({ id: 2, result: { structuredContent: { count: 2 } } });
+    expect(replies[2]).toMatchObject({ id: 3, result: { structuredContent: { count: 2 } } });
+    child.stdin.end();
+    expect((await once(child, 'exit'))[0]).toBe(0);
+  });
+
   test('SIGTERM stops it at once, with exit code 0', async () => {
     const child = spawnRaw(cleanEnv());
     child.send(JSON.stringify(INITIALIZE));
@@ -159,6 +208,8 @@ const INITIALIZE = {
   params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
 };
 
+const LIST_GROUPS = { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'list_groups', arguments: {} } };
+
 /** The server as a bare process: lines in, parsed lines out, so that malformed input can be sent. */
 function spawnRaw(env: Record<string, string>) {
   const child = spawn(process.execPath, [CLI], { env });
@@ -173,8 +224,8 @@ function spawnRaw(env: Record<string, string>) {
     send: (line: string) => child.stdin.write(`${line}\n`),
     stderr: () => stderr,
     /** The first `count` lines the server wrote, each parsed: anything that is not JSON fails the test. */
-    async replies(count: number): Promise<unknown[]> {
-      await until(() => stdout.split('\n').filter(Boolean).length >= count);
+    async replies(count: number, timeoutMs?: number): Promise<unknown[]> {
+      await until(() => stdout.split('\n').filter(Boolean).length >= count, timeoutMs);
       return stdout.split('\n').filter(Boolean).slice(0, count).map((line) => JSON.parse(line));
     },
   });

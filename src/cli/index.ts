@@ -1,115 +1,21 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
-import { ConfigError, loadHttpSettings, loadToolSelection } from '../config.js';
-import { log } from '../log.js';
-import { VERSION } from '../version.js';
+import pkg from '../../package.json' with { type: 'json' };
 
-const USAGE = `Usage:
-  sinch-groups-mcp [--read-only] [--tools a,b]
-                                   serve MCP on stdio (Sinch credentials from the environment,
-                                   or the built-in emulator when none are set); --read-only serves
-                                   only the tools that change nothing, --tools only those named
-  sinch-groups-mcp --http [--host 127.0.0.1] [--port 3000] [--per-request-credentials] [--read-only] [--tools a,b]
-                                   serve MCP over Streamable HTTP at /mcp (stateless), with GET /healthz
-  sinch-groups-mcp emulator [--host 127.0.0.1] [--port 0] [--seed]
-                           [--service-plan-id ID] [--api-token TOKEN] [--project-id ID] [--key-id ID] [--key-secret SECRET]
-                                   run the Sinch Groups API emulator on its own
-  sinch-groups-mcp --help | --version
-
-Environment: SINCH_SERVICE_PLAN_ID and SINCH_API_TOKEN, or SINCH_PROJECT_ID, SINCH_KEY_ID and SINCH_KEY_SECRET;
-             SINCH_REGION (us, eu, au, br, ca), SINCH_SMS_BASE_URL, SINCH_AUTH_URL, SINCH_TIMEOUT_MS,
-             SINCH_MAX_RETRIES, SINCH_RETRY_MAX_ELAPSED_MS, SINCH_CONCURRENCY, SINCH_READ_ONLY, SINCH_TOOLS;
-             for --http: MCP_AUTH_TOKEN, MCP_ALLOWED_HOSTS, MCP_MAX_BODY_BYTES`;
-
-class UsageError extends Error {}
-
-const FLAGS_OF = {
-  emulator: ['service-plan-id', 'api-token', 'project-id', 'key-id', 'key-secret', 'seed', 'host', 'port'],
-  http: ['per-request-credentials', 'read-only', 'tools', 'host', 'port'],
-  stdio: ['read-only', 'tools'],
-} as const;
-
-async function main(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      help: { type: 'boolean', short: 'h' },
-      version: { type: 'boolean' },
-      http: { type: 'boolean' },
-      host: { type: 'string' },
-      port: { type: 'string' },
-      'per-request-credentials': { type: 'boolean' },
-      'service-plan-id': { type: 'string' },
-      'api-token': { type: 'string' },
-      'project-id': { type: 'string' },
-      'key-id': { type: 'string' },
-      'key-secret': { type: 'string' },
-      seed: { type: 'boolean' },
-      'read-only': { type: 'boolean' },
-      tools: { type: 'string' },
-    },
-  });
-  if (values.help) return void process.stdout.write(`${USAGE}\n`);
-  if (values.version) return void process.stdout.write(`${VERSION}\n`);
-  const [command, ...extra] = positionals;
-  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
-  if (command !== undefined && command !== 'emulator') throw new UsageError(`unknown command "${command}"`);
-  const mode = command === 'emulator' ? 'emulator' : values.http ? 'http' : 'stdio';
-  const stray = Object.keys(values).find((name) => name !== 'http' && !(FLAGS_OF[mode] as readonly string[]).includes(name));
-  if (stray) throw new UsageError(`--${stray} does not apply ${mode === 'emulator' ? 'to the emulator command' : `in ${mode} mode`}`);
-
-  const selection = () => loadToolSelection({ readOnly: values['read-only'], tools: values.tools });
-  // Each mode is loaded only when it is used, so starting the stdio server reads as little code as it can.
-  if (mode === 'emulator') {
-    const { runEmulator } = await import('./emulator.js');
-    return runEmulator({
-      host: values.host ?? '127.0.0.1',
-      port: port(values.port) ?? 0,
-      servicePlanId: values['service-plan-id'],
-      apiToken: values['api-token'],
-      projectId: values['project-id'],
-      keyId: values['key-id'],
-      keySecret: values['key-secret'],
-      seed: values.seed ?? false,
-    });
-  }
-  if (mode === 'http') {
-    const { serveHttp } = await import('./http.js');
-    return serveHttp({
-      settings: loadHttpSettings({ host: values.host, port: port(values.port) }),
-      perRequestCredentials: values['per-request-credentials'] ?? false,
-      ...selection(),
-    });
-  }
-  const { serve } = await import('./serve.js');
-  return serve(selection());
-}
-
-function port(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < 0 || number > 65_535) throw new UsageError(`--port must be 0 to 65535 (got "${value}")`);
-  return number;
-}
-
-// Whatever escapes is reported on stderr through log(), which masks credentials, never as a raw trace.
-for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
-  process.on(event, (error: unknown) => {
-    log(`stopping after an unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    process.exit(1);
-  });
-}
-
-main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof ConfigError) {
-    log(error.message);
-    process.exit(1);
-  }
-  if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-    log(`${(error as Error).message}\n${USAGE}`);
-    process.exit(2);
-  }
-  log(`failed to start: ${error instanceof Error ? error.message : String(error)}`);
+// On an older Node the server dies inside undici (ReferenceError: File is not defined) with no hint why. The
+// version is checked before anything else is loaded, which is why the rest comes through a dynamic import:
+// static imports would be evaluated first.
+const minimum = /\d+\.\d+\.\d+/.exec(pkg.engines.node)![0];
+if (!atLeast(process.versions.node, minimum)) {
+  process.stderr.write(`sinch-groups-mcp: needs Node >= ${minimum}, found ${process.version}\n`);
   process.exit(1);
-});
+}
+await import('./main.js');
+
+function atLeast(version: string, minimum: string): boolean {
+  const have = version.split('.').map((part) => Number.parseInt(part, 10));
+  const need = minimum.split('.').map((part) => Number.parseInt(part, 10));
+  for (const [i, part] of need.entries()) {
+    if (have[i] !== part) return (have[i] ?? 0) > part;
+  }
+  return true;
+}

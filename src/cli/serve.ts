@@ -1,11 +1,10 @@
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { ErrorCode, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { loadConfig, loadNumberSettings } from '../config.js';
+import { loadConfig, loadMaxBodyBytes, loadNumberSettings } from '../config.js';
 import { log } from '../log.js';
 import { createServer } from '../mcp/server.js';
 import { configureNumbers } from '../sinch/numbers.js';
 import type { ToolSelection } from '../mcp/tool.js';
 import { openBackend } from './backend.js';
+import { StdioTransport } from './stdio-transport.js';
 
 /** How long a stopping server waits for Sinch requests under way before giving up on them. */
 const SHUTDOWN_GRACE_MS = 3_000;
@@ -17,22 +16,14 @@ export async function serve(selection: ToolSelection): Promise<void> {
 
   const config = loadConfig();
   configureNumbers(loadNumberSettings());
+  const maxLineBytes = loadMaxBodyBytes();
   if (config.mode === 'per-request') throw new Error('per-request credentials need the HTTP mode');
   const backend = await openBackend(config);
   const { sinch } = backend;
   const server = createServer({ sinch, emulated: backend.emulated, ...selection });
-  const transport = new StdioServerTransport();
-  // A line that is not a JSON-RPC message gets the JSON-RPC error for it, and the server reads on.
-  transport.onerror = (error) => {
-    const refusal =
-      error instanceof SyntaxError
-        ? { code: ErrorCode.ParseError, message: 'Parse error: the line is not JSON' }
-        : error.name === 'ZodError'
-          ? { code: ErrorCode.InvalidRequest, message: 'Invalid Request: not a JSON-RPC message' }
-          : undefined;
-    if (refusal) void transport.send({ jsonrpc: '2.0', id: null, error: refusal } as unknown as JSONRPCMessage);
-    else log(`stdio: ${error.message}`);
-  };
+  // Lines that are too long, not JSON or not JSON-RPC are answered by the transport itself.
+  const transport = new StdioTransport({ maxLineBytes });
+  transport.onerror = (error) => log(`stdio: ${error.message}`);
 
   let stopping = false;
   const stop = async (why: string) => {

@@ -15,6 +15,12 @@ export interface HttpOptions {
   /** Host names (or host:port) accepted besides the loopback names. */
   allowedHosts: string[];
   maxBodyBytes: number;
+  /** A client slower than this to send its headers gets 408 and is disconnected. */
+  headersTimeoutMs: number;
+  /** A client slower than this to send its whole request gets 408 and is disconnected. */
+  requestTimeoutMs: number;
+  /** Connections beyond this many open at once are closed as they arrive. */
+  maxConnections: number;
   /** A fresh MCP server for one request; it may throw an HttpRefusal (e.g. for missing credentials). */
   serverFor(request: IncomingMessage): McpServer;
 }
@@ -36,6 +42,8 @@ export class HttpRefusal extends Error {
   }
 }
 
+/** The client hung up, or was cut off for sending too slowly (Node answered 408), before its body was read. */
+class ClientGone extends Error {}
 
 /**
  * Streamable HTTP in stateless mode: every request gets its own server and transport, so any replica
@@ -75,9 +83,10 @@ export async function startHttpServer(options: HttpOptions): Promise<HttpServer>
     await transport.handleRequest(req, res, body);
   }
 
-  const http = createHttpServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const done = handle(req, res)
       .catch((error: unknown) => {
+        if (error instanceof ClientGone) return;
         if (res.headersSent) return void res.destroy();
         if (error instanceof HttpRefusal) return jsonRpcError(res, error.status, error.message);
         const message = `Internal error: ${error instanceof Error ? error.message : String(error)}`;
@@ -86,6 +95,26 @@ export async function startHttpServer(options: HttpOptions): Promise<HttpServer>
       })
       .finally(() => inFlight.delete(done));
     inFlight.add(done);
+  };
+  const http = createHttpServer(
+    {
+      headersTimeout: options.headersTimeoutMs,
+      requestTimeout: options.requestTimeoutMs,
+      // Node looks for overdue requests every 30 s by default, which would let a slow client stay that much longer.
+      connectionsCheckingInterval: Math.min(1_000, options.headersTimeoutMs),
+    },
+    onRequest,
+  );
+  http.maxConnections = options.maxConnections;
+  let dropped = 0;
+  let droppedSince = 0;
+  // Refusals are counted and reported at most once a minute, so that a flood of them does not flood stderr too.
+  http.on('drop', () => {
+    dropped += 1;
+    if (Date.now() - droppedSince < 60_000) return;
+    log(`refused ${dropped} connection(s): ${options.maxConnections} were open already (MCP_MAX_CONNECTIONS)`);
+    dropped = 0;
+    droppedSince = Date.now();
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -144,10 +173,15 @@ function safely(check: () => boolean): boolean {
 async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) throw new HttpRefusal(413, `Request body larger than ${maxBytes} bytes (MCP_MAX_BODY_BYTES)`);
-    chunks.push(chunk);
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > maxBytes) throw new HttpRefusal(413, `Request body larger than ${maxBytes} bytes (MCP_MAX_BODY_BYTES)`);
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    if (error instanceof HttpRefusal || req.complete) throw error;
+    throw new ClientGone();
   }
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8'));

@@ -1,0 +1,80 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { describe, expect, test } from 'vitest';
+import pkg from '../package.json' with { type: 'json' };
+import { VERSION } from '../src/version.js';
+
+// The built command line, as `npm start` runs it (`npm test` builds it first).
+const CLI = new URL('../dist/cli/index.js', import.meta.url).pathname;
+
+/** Code run before the command line, through `node --import`. */
+const preload = (code: string) => `data:text/javascript,${encodeURIComponent(code)}`;
+
+/** Makes the process report another Node version; `withoutFile` also takes away File, which Node 18 lacks. */
+const pretendNode = (version: string, { withoutFile = false } = {}) =>
+  preload(`
+    ${withoutFile ? 'delete globalThis.File;' : ''}
+    Object.defineProperty(process, 'version', { value: 'v${version}' });
+    Object.defineProperty(process, 'versions', { value: { ...process.versions, node: '${version}' } });
+  `);
+
+/** The command line with `args`, its stdin closed, run to its end. */
+async function run(args: string[], { imports = [] as string[], keepStdin = false } = {}) {
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined && !/^(SINCH|MCP)_/.test(entry[0])),
+  );
+  const child = spawn(process.execPath, [...imports.flatMap((url) => ['--import', url]), CLI, ...args], { env });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  if (!keepStdin) child.stdin.end();
+  const [code] = (await once(child, 'exit')) as [number | null];
+  child.stdin.destroy();
+  return { code, stdout, stderr };
+}
+
+describe('the command line', () => {
+  test('on Node 18 it says which Node it needs and exits 1, before loading anything that would fail there', async () => {
+    for (const args of [[], ['--http'], ['--help']]) {
+      const { code, stdout, stderr } = await run(args, { imports: [pretendNode('18.20.0', { withoutFile: true })] });
+      expect(stderr).toBe('sinch-groups-mcp: needs Node >= 20.18.1, found v18.20.0\n');
+      expect(code).toBe(1);
+      expect(stdout).toBe('');
+    }
+  });
+
+  test('the minimum is the one in package.json engines, to the patch version', async () => {
+    expect(pkg.engines.node).toBe('>=20.18.1');
+    const tooOld = ['20.18.0', '20.9.5', '19.99.99'];
+    const recent = ['20.18.1', '20.19.0', '21.0.0', '24.1.0'];
+    const runs = await Promise.all([...tooOld, ...recent].map((version) => run(['--version'], { imports: [pretendNode(version)] })));
+    expect(runs.map(({ code, stdout, stderr }) => ({ code, stdout, stderr }))).toEqual([
+      ...tooOld.map((version) => ({ code: 1, stdout: '', stderr: `sinch-groups-mcp: needs Node >= 20.18.1, found v${version}\n` })),
+      ...recent.map(() => ({ code: 0, stdout: `${VERSION}\n`, stderr: '' })),
+    ]);
+  });
+
+  test('--help prints the usage on stdout; a wrong flag prints it on stderr and exits 2', async () => {
+    const help = await run(['--help']);
+    expect(help).toMatchObject({ code: 0, stderr: '' });
+    expect(help.stdout).toMatch(/^Usage:\n {2}sinch-groups-mcp /);
+    expect(help.stdout).toMatch(/MCP_MAX_CONNECTIONS/);
+    expect(help.stdout).toContain('Needs Node >=20.18.1.');
+    const wrong = await run(['--nonsense']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stdout).toBe('');
+    expect(wrong.stderr).toMatch(/--nonsense[\s\S]*Usage:/);
+  });
+
+  test('an error nothing catches is reported in one log line and stops it with exit code 1', async () => {
+    const { code, stdout, stderr } = await run([], {
+      // Thrown once the command line has set up its handler, so that it is the handler that reports it.
+      imports: [preload("const wait = setInterval(() => { if (process.listenerCount('uncaughtException') > 0) { clearInterval(wait); throw new Error('nobody caught this'); } }, 10);")],
+      keepStdin: true,
+    });
+    expect(stderr).toMatch(/^sinch-groups-mcp: stopping after an unexpected error: Error: nobody caught this\n/m);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+  });
+});
