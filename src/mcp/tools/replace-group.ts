@@ -31,7 +31,7 @@ export default defineTool({
     }, confirm);
     // What the user agreed to was the group as read; while they answered, it may have changed.
     if (current) checkUnchanged(await sinch.getGroup(group_id), current.modified_at);
-    const group = await sinch.replaceGroup(group_id, body, progress);
+    const group = await sinch.replaceGroup(group_id, body, { onProgress: progress });
     await changed(group_id);
     return group;
   },

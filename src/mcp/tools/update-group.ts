@@ -23,7 +23,7 @@ export default defineTool({
       checkUnchanged(current, expected_modified_at);
       if (dry_run) return { ...current, preview: await previewUpdate(sinch, current, body) };
     }
-    const group = await sinch.updateGroup(group_id, body, progress);
+    const group = await sinch.updateGroup(group_id, body, { onProgress: progress });
     await changed(group_id);
     return group;
   },
