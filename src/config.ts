@@ -1,6 +1,6 @@
 import { DEFAULT_AUTH_URL, type Credentials } from './sinch/auth.js';
 import { DEFAULT_CONCURRENCY } from './sinch/client.js';
-import { DEFAULT_RETRY, DEFAULT_TIMEOUT_MS } from './sinch/http.js';
+import { DEFAULT_MAX_CONNECTIONS, DEFAULT_RETRY, DEFAULT_TIMEOUT_MS } from './sinch/http.js';
 import { countryCode, DEFAULT_MAX_NUMBERS_PER_CALL, type NumberSettings } from './sinch/numbers.js';
 
 /** A setting is missing or wrong. Messages name the variable, never a secret's value. */
@@ -12,10 +12,14 @@ export const REGIONS = ['us', 'eu', 'au', 'br', 'ca'] as const;
 export type Region = (typeof REGIONS)[number];
 
 export interface TransportSettings {
+  /** Bound on each attempt of a request, reply included. */
   timeoutMs: number;
+  /** maxElapsedMs bounds all attempts of one request together, waits included. */
   retry: { maxRetries: number; maxElapsedMs: number };
   /** Requests of one large change under way at once. */
   concurrency: number;
+  /** Connections to Sinch open at once; further requests wait for one. */
+  maxConnections: number;
 }
 
 export type Config = TransportSettings &
@@ -45,9 +49,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, { perRequestCre
     timeoutMs: whole(env, 'SINCH_TIMEOUT_MS', DEFAULT_TIMEOUT_MS, 1),
     retry: {
       maxRetries: whole(env, 'SINCH_MAX_RETRIES', DEFAULT_RETRY.maxRetries, 0),
-      maxElapsedMs: whole(env, 'SINCH_RETRY_MAX_ELAPSED_MS', DEFAULT_RETRY.maxElapsedMs, 0),
+      maxElapsedMs: whole(env, 'SINCH_RETRY_MAX_ELAPSED_MS', DEFAULT_RETRY.maxElapsedMs, 1),
     },
     concurrency: whole(env, 'SINCH_CONCURRENCY', DEFAULT_CONCURRENCY, 1),
+    maxConnections: whole(env, 'SINCH_MAX_CONNECTIONS', DEFAULT_MAX_CONNECTIONS, 1),
   };
   const servicePlan = complete(SERVICE_PLAN, value, 'the service plan id and its API token');
   const oauth = complete(OAUTH, value, 'the project id, key id and key secret');

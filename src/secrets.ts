@@ -1,27 +1,29 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 
-// Every credential the process handles is registered here as soon as it is known, so that whatever
-// fails, and wherever its message ends up (a tool result, a log line, a crash trace), it is masked.
+// The process's own credentials (from its environment or configuration, and OAuth access tokens
+// fetched with them) are registered here as soon as they are known, so that whatever fails, and
+// wherever its message ends up (a tool result, a log line, a crash trace), they are masked. They are
+// few and live as long as the process. Credentials that come with one request are never kept here: the
+// client made for that request masks them in its own errors (see `redact`'s `others`).
 const lasting = new Set<string>();
-// A gateway passing each request's credentials could register without end: of those, the newest are kept.
-const passing = new Set<string>();
-const MAX_PASSING = 1_000;
 
-/**
- * Registers a value that must never be shown; `perRequest` for credentials that come with one request.
- * Short values are refused: masking them would garble text.
- */
-export function keepSecret(value: string, { perRequest = false } = {}): void {
-  if (value.length < 8 || lasting.has(value)) return;
-  if (!perRequest) return void lasting.add(value);
-  passing.delete(value);
-  passing.add(value);
-  if (passing.size > MAX_PASSING) passing.delete(passing.values().next().value!);
+/** Short values are refused: masking them would garble text. */
+const maskable = (value: string) => value.length >= 8;
+
+/** Registers one of the process's own credentials, which must never be shown. */
+export function keepSecret(value: string): void {
+  if (maskable(value)) lasting.add(value);
 }
 
-export function redact(text: string): string {
+/** Drops a credential that can no longer appear, such as an access token two refreshes old. */
+export function forgetSecret(value: string): void {
+  lasting.delete(value);
+}
+
+/** Masks the process's own credentials, and `others` (one request's, say) if given. */
+export function redact(text: string, others: readonly string[] = []): string {
   let safe = text;
-  for (const secret of [...lasting, ...passing]) safe = safe.replaceAll(secret, '[redacted]');
+  for (const secret of [...lasting, ...others.filter(maskable)]) safe = safe.replaceAll(secret, '[redacted]');
   return safe;
 }
 

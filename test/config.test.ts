@@ -4,7 +4,7 @@ import { ConfigError, loadConfig, loadHttpSettings } from '../src/config.js';
 const SECRET = 'tok-0123456789abcdef';
 
 describe('configuration from the environment', () => {
-  const DEFAULT_TRANSPORT = { timeoutMs: 30_000, retry: { maxRetries: 3, maxElapsedMs: 60_000 }, concurrency: 4 };
+  const DEFAULT_TRANSPORT = { timeoutMs: 30_000, retry: { maxRetries: 3, maxElapsedMs: 60_000 }, concurrency: 4, maxConnections: 64 };
 
   test('no Sinch variables at all means the built-in emulator', () => {
     expect(loadConfig({})).toEqual({ mode: 'emulator', ...DEFAULT_TRANSPORT });
@@ -54,9 +54,15 @@ describe('configuration from the environment', () => {
     ]);
   });
 
-  test('timeout, retry bounds and concurrency are configurable', () => {
-    const env = { SINCH_TIMEOUT_MS: '500', SINCH_MAX_RETRIES: '0', SINCH_RETRY_MAX_ELAPSED_MS: '1000', SINCH_CONCURRENCY: '1' };
-    expect(loadConfig(env)).toEqual({ mode: 'emulator', timeoutMs: 500, retry: { maxRetries: 0, maxElapsedMs: 1000 }, concurrency: 1 });
+  test('timeout, retry bounds, concurrency and connections are configurable', () => {
+    const env = { SINCH_TIMEOUT_MS: '500', SINCH_MAX_RETRIES: '0', SINCH_RETRY_MAX_ELAPSED_MS: '1000', SINCH_CONCURRENCY: '1', SINCH_MAX_CONNECTIONS: '8' };
+    expect(loadConfig(env)).toEqual({
+      mode: 'emulator',
+      timeoutMs: 500,
+      retry: { maxRetries: 0, maxElapsedMs: 1000 },
+      concurrency: 1,
+      maxConnections: 8,
+    });
   });
 
   test.each(['us', 'eu', 'au', 'br', 'ca', 'EU'])('SINCH_REGION=%s picks that region', (region) => {
@@ -86,6 +92,8 @@ describe('configuration from the environment', () => {
     [{ SINCH_SERVICE_PLAN_ID: 'p', SINCH_PROJECT_ID: 'proj', SINCH_KEY_ID: 'k', SINCH_KEY_SECRET: SECRET }, /SINCH_API_TOKEN/],
     [{ SINCH_TIMEOUT_MS: '0' }, /SINCH_TIMEOUT_MS must be a whole number of at least 1/],
     [{ SINCH_MAX_RETRIES: 'many' }, /SINCH_MAX_RETRIES/],
+    [{ SINCH_MAX_CONNECTIONS: '0' }, /SINCH_MAX_CONNECTIONS must be a whole number of at least 1/],
+    [{ SINCH_RETRY_MAX_ELAPSED_MS: '0' }, /SINCH_RETRY_MAX_ELAPSED_MS must be a whole number of at least 1/],
   ])('%o is refused, naming the variable and never the token', (env, message) => {
     let error: unknown;
     try {

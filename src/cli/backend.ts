@@ -11,12 +11,12 @@ export interface Backend {
 
 /** Connects to the account the configuration names, starting the seeded emulator when it names none. */
 export async function openBackend(config: Exclude<Config, { mode: 'per-request' }>): Promise<Backend> {
-  const { timeoutMs, retry, concurrency } = config;
+  const { timeoutMs, retry, concurrency, maxConnections } = config;
   if (config.mode === 'sinch') {
     for (const note of config.notes) log(note);
     const how = 'apiToken' in config.credentials ? 'service plan' : 'OAuth';
     log(`using Sinch at ${new URL(config.baseUrl).origin} with ${how} credentials`);
-    const sinch = new SinchGroupsClient({ baseUrl: config.baseUrl, ...config.credentials, timeoutMs, retry, concurrency });
+    const sinch = new SinchGroupsClient({ baseUrl: config.baseUrl, ...config.credentials, timeoutMs, retry, concurrency, maxConnections });
     return { sinch, emulated: false, close: () => sinch.close() };
   }
   const [{ startEmulator }, { seedExampleGroups }] = await Promise.all([
@@ -26,7 +26,7 @@ export async function openBackend(config: Exclude<Config, { mode: 'per-request' 
   const emulator = await startEmulator({ record: false });
   seedExampleGroups(emulator);
   const { url: baseUrl, servicePlanId, apiToken } = emulator;
-  const sinch = new SinchGroupsClient({ baseUrl, servicePlanId, apiToken, timeoutMs, retry, concurrency });
+  const sinch = new SinchGroupsClient({ baseUrl, servicePlanId, apiToken, timeoutMs, retry, concurrency, maxConnections });
   log(
     `no Sinch credentials set (SINCH_SERVICE_PLAN_ID, SINCH_API_TOKEN): running on the built-in emulator at ${baseUrl} ` +
       'with example groups; nothing reaches Sinch',

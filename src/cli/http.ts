@@ -30,7 +30,8 @@ export async function serveHttp({ settings, perRequestCredentials, ...selection 
   let close: () => Promise<void>;
   if (config.mode === 'per-request') {
     for (const note of config.notes) log(note);
-    const dispatcher = createDispatcher(config.timeoutMs);
+    // One pool of connections for every request's client, so the bound holds across all of them.
+    const dispatcher = createDispatcher({ maxConnections: config.maxConnections });
     const { baseUrl, timeoutMs, retry, concurrency } = config;
     serverFor = (request) => {
       const sinch = new SinchGroupsClient({ baseUrl, ...credentialsOf(request), perRequest: true, timeoutMs, retry, concurrency, dispatcher });
@@ -58,7 +59,7 @@ export async function serveHttp({ settings, perRequestCredentials, ...selection 
   process.on('SIGINT', () => void stop('SIGINT'));
 }
 
-/** A gateway's service plan credentials for this request only; they are never logged. */
+/** A gateway's service plan credentials for this request only; they are never logged, nor kept past it. */
 function credentialsOf(request: IncomingMessage): { servicePlanId: string; apiToken: string } {
   const servicePlanId = header(request, 'x-sinch-service-plan-id');
   const apiToken = header(request, 'x-sinch-api-token');

@@ -1,5 +1,6 @@
 import { loadConfig, loadMaxBodyBytes, loadNumberSettings } from '../config.js';
 import { log } from '../log.js';
+import { describeUnfinished } from '../mcp/errors.js';
 import { createServer } from '../mcp/server.js';
 import { configureNumbers } from '../sinch/numbers.js';
 import type { ToolSelection } from '../mcp/tool.js';
@@ -31,7 +32,7 @@ export async function serve(selection: ToolSelection): Promise<void> {
     stopping = true;
     process.stdin.pause();
     const unfinished = await sinch.settle(SHUTDOWN_GRACE_MS);
-    for (const operation of unfinished) log(`${why} while Sinch had not answered: ${operation}; it may or may not have been applied`);
+    for (const progress of unfinished) log(`${why} before a change was complete: ${describeUnfinished(progress)}`);
     await server.close();
     await backend.close();
     process.exit(0);

@@ -1,4 +1,4 @@
-import { keepSecret } from '../secrets.js';
+import { forgetSecret, keepSecret } from '../secrets.js';
 
 export interface ServicePlanCredentials {
   servicePlanId: string;
@@ -30,14 +30,22 @@ export interface Authenticator {
   authorization(): Promise<string>;
   /** Drops `authorization` if it is the current one; says whether asking again may give a new one. */
   expired(authorization: string): boolean;
+  /** Credentials of this one client that the process's list does not hold; its errors must mask them. */
+  readonly ownSecrets: readonly string[];
 }
 
 export class ServicePlanAuth implements Authenticator {
   readonly accountId: string;
+  readonly ownSecrets: readonly string[];
   readonly #header: string;
 
+  /** `perRequest`: the credentials came with one request, so they are not registered for the whole process. */
   constructor({ servicePlanId, apiToken }: ServicePlanCredentials, perRequest = false) {
-    keepSecret(apiToken, { perRequest });
+    if (perRequest) this.ownSecrets = [apiToken];
+    else {
+      keepSecret(apiToken);
+      this.ownSecrets = [];
+    }
     this.accountId = servicePlanId;
     this.#header = `Bearer ${apiToken}`;
   }
@@ -60,9 +68,12 @@ const REFRESH_MARGIN_MS = 60_000;
  */
 export class OAuthAuth implements Authenticator {
   readonly accountId: string;
+  readonly ownSecrets: readonly string[] = [];
   readonly #fetchToken: () => Promise<AccessToken>;
   #current: { header: string; refreshAt: number } | undefined;
   #pending: Promise<string> | undefined;
+  // The token before the current one may still be echoed by a reply under way; older ones are forgotten.
+  #tokens: string[] = [];
 
   constructor(credentials: OAuthCredentials, fetchToken: () => Promise<AccessToken>) {
     keepSecret(credentials.keySecret);
@@ -87,6 +98,8 @@ export class OAuthAuth implements Authenticator {
   async #refresh(): Promise<string> {
     const token = await this.#fetchToken();
     keepSecret(token.access_token);
+    this.#tokens = [...this.#tokens.filter((kept) => kept !== token.access_token), token.access_token];
+    while (this.#tokens.length > 2) forgetSecret(this.#tokens.shift()!);
     const header = `Bearer ${token.access_token}`;
     const lifetime = token.expires_in * 1000;
     this.#current = { header, refreshAt: Date.now() + lifetime - Math.min(REFRESH_MARGIN_MS, lifetime / 2) };

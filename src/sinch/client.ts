@@ -1,20 +1,31 @@
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import { basicAuthorization, OAuthAuth, ServicePlanAuth, type AccessToken, type Authenticator, type Credentials } from './auth.js';
-import { PartialChangeError, SinchApiError, SinchTransportError, describeOperation, type Operation } from './errors.js';
+import {
+  ChangeStoppedError,
+  PartialChangeError,
+  SinchApiError,
+  SinchTransportError,
+  type ChangeProgress,
+  type Operation,
+  type RequestState,
+} from './errors.js';
 import { createDispatcher, DEFAULT_RETRY, DEFAULT_TIMEOUT_MS, exchange, type Reply, type RetrySettings } from './http.js';
 import { toE164 } from './numbers.js';
 import {
   ErrorBody,
-  Group,
-  GroupList,
+  GroupListReply,
+  GroupReply,
   MAX_NUMBERS_PER_REQUEST,
   Members,
   type CreateGroupBody,
+  type Group,
+  type GroupList,
   type ListGroupsQuery,
   type ReplaceGroupBody,
   type UpdateGroupBody,
 } from './schemas.js';
+import { redact } from '../secrets.js';
 import { USER_AGENT } from '../version.js';
 
 export const DEFAULT_CONCURRENCY = 4;
@@ -22,11 +33,13 @@ export const DEFAULT_CONCURRENCY = 4;
 export type SinchClientOptions = Credentials & {
   /** Origin of the SMS API, e.g. https://us.sms.api.sinch.com; `/xms/v1/{account id}/groups` is appended. */
   baseUrl: string;
-  /** Bound on each request's wait for Sinch. */
+  /** Bound on each attempt of a request, from sending it to the end of the reply. */
   timeoutMs?: number;
   retry?: Partial<RetrySettings>;
   /** How many requests of one large change may be under way at once (default 4). */
   concurrency?: number;
+  /** Connections to Sinch open at once when the client makes its own dispatcher (default 64). */
+  maxConnections?: number;
   /** Credentials that came with one request (HTTP mode behind a gateway), not the process's own. */
   perRequest?: boolean;
   /** Connections shared with other clients (from createDispatcher); a client closes only its own. */
@@ -36,7 +49,25 @@ export type SinchClientOptions = Credentials & {
 /** Told after each request of a change that takes several, with how many are done and in all. */
 export type OnProgress = (done: number, total: number) => void;
 
+export interface ChangeOptions {
+  onProgress?: OnProgress;
+  /**
+   * Once aborted, no further request of the change starts; one already sent is let finish, so its
+   * outcome is known, and the call then fails with a ChangeStoppedError saying where each request stands.
+   */
+  signal?: AbortSignal;
+}
+
+export type { ChangeProgress, RequestState } from './errors.js';
+
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+interface Request {
+  method: Method;
+  path: string;
+  body?: object;
+  idempotent: boolean;
+}
 
 /**
  * The Sinch SMS Groups API. Request bodies are the *parsed* outputs of the schemas in schemas.ts, so
@@ -51,32 +82,35 @@ export class SinchGroupsClient {
   readonly #retry: RetrySettings;
   readonly #timeoutMs: number;
   readonly #concurrency: number;
-  readonly #inFlight = new Map<Promise<unknown>, string>();
+  /** Every request under way, reads included. */
+  readonly #inFlight = new Set<Promise<unknown>>();
+  /** Every change under way, with the promise of its end. */
+  readonly #changes = new Map<ChangeProgress, Promise<unknown>>();
 
   constructor(options: SinchClientOptions) {
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
     this.#retry = { ...DEFAULT_RETRY, ...options.retry };
     this.#ownsDispatcher = options.dispatcher === undefined;
-    this.#dispatcher = options.dispatcher ?? createDispatcher(this.#timeoutMs);
+    this.#dispatcher = options.dispatcher ?? createDispatcher({ maxConnections: options.maxConnections });
     this.#auth =
       'apiToken' in options ? new ServicePlanAuth(options, options.perRequest) : new OAuthAuth(options, () => this.#fetchToken(options));
     const base = options.baseUrl.replace(/\/+$/, '');
     this.#groupsUrl = `${base}/xms/v1/${encodeURIComponent(this.#auth.accountId)}/groups`;
   }
 
-  createGroup(body: CreateGroupBody, onProgress?: OnProgress): Promise<Group> {
+  createGroup(body: CreateGroupBody, options?: ChangeOptions): Promise<Group> {
     // The only request that is not safe to repeat: a repeat could make a second group.
-    return this.#setMembers({ action: 'create group' }, 'POST', '', body, false, onProgress);
+    return this.#setMembers({ action: 'create group' }, 'POST', '', body, false, options);
   }
 
   async listGroups(query: ListGroupsQuery = {}): Promise<GroupList> {
     const operation = { action: 'list groups' };
-    return this.#read(GroupList, operation, await this.#send(operation, 'GET', '', undefined, query));
+    return this.#read(GroupListReply, operation, await this.#send(operation, 'GET', '', undefined, query));
   }
 
   async getGroup(groupId: string): Promise<Group> {
-    return this.#group({ action: 'get group', groupId }, 'GET', groupPath(groupId));
+    return this.#group({ action: 'get group', groupId }, { method: 'GET', path: groupPath(groupId), idempotent: true });
   }
 
   /** Every member in E.164; Sinch returns them all at once and without "+". */
@@ -84,9 +118,10 @@ export class SinchGroupsClient {
     return this.#members({ action: 'list members of group', groupId });
   }
 
-  async updateGroup(groupId: string, body: UpdateGroupBody, onProgress?: OnProgress): Promise<Group> {
+  async updateGroup(groupId: string, body: UpdateGroupBody, options?: ChangeOptions): Promise<Group> {
     const operation = { action: 'update group', groupId };
-    if (!needsSplitting(body)) return this.#group(operation, 'POST', groupPath(groupId), body);
+    const path = groupPath(groupId);
+    if (!needsSplitting(body)) return this.#change(operation, { method: 'POST', path, body, idempotent: true }, [], options);
     // remove_from_group has to travel with the last request, after changes already applied; naming its
     // members instead means a missing group is found before anything changes, and the removal is of
     // the members it had when the update began, as in one request.
@@ -96,27 +131,34 @@ export class SinchGroupsClient {
       rest.remove = [...new Set([...(rest.remove ?? []), ...members])];
     }
     const [first, ...phases] = planUpdate(rest);
-    return this.#change(operation, () => this.#group(operation, 'POST', groupPath(groupId), first), phases, onProgress);
+    return this.#change(operation, { method: 'POST', path, body: first, idempotent: true }, phases, options);
   }
 
-  replaceGroup(groupId: string, body: ReplaceGroupBody, onProgress?: OnProgress): Promise<Group> {
-    return this.#setMembers({ action: 'replace group', groupId }, 'PUT', groupPath(groupId), body, true, onProgress);
+  replaceGroup(groupId: string, body: ReplaceGroupBody, options?: ChangeOptions): Promise<Group> {
+    return this.#setMembers({ action: 'replace group', groupId }, 'PUT', groupPath(groupId), body, true, options);
   }
 
-  async deleteGroup(groupId: string): Promise<void> {
-    await this.#send({ action: 'delete group', groupId }, 'DELETE', groupPath(groupId));
+  async deleteGroup(groupId: string, { signal }: Pick<ChangeOptions, 'signal'> = {}): Promise<void> {
+    const operation = { action: 'delete group', groupId };
+    const progress = this.#track(operation, [{}]);
+    await this.#watch(progress, async () => {
+      if (signal?.aborted) throw new ChangeStoppedError(structuredClone(progress));
+      await this.#attempt(progress, 0, () => this.#send(operation, 'DELETE', groupPath(groupId), undefined, undefined, true, signal));
+    });
   }
 
   /**
-   * Waits up to `graceMs` for requests under way, and names those still unfinished then: their
-   * outcome is unknown, which whoever stops the process should hear of.
+   * Waits up to `graceMs` for the requests and changes under way, and then says where each of those
+   * changes stands that did not complete: which requests were applied, which are still in flight and
+   * which were never sent. Abort the changes' signals first so that they stop between requests.
    */
-  async settle(graceMs: number): Promise<string[]> {
+  async settle(graceMs: number): Promise<ChangeProgress[]> {
+    const changes = [...this.#changes];
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise((resolve) => (timer = setTimeout(resolve, graceMs)));
-    await Promise.race([Promise.allSettled(this.#inFlight.keys()), grace]);
+    await Promise.race([Promise.allSettled([...changes.map(([, end]) => end), ...this.#inFlight]), grace]);
     clearTimeout(timer);
-    return [...this.#inFlight.values()];
+    return changes.map(([progress]) => structuredClone(progress)).filter(({ requests }) => requests.some(({ state }) => state !== 'applied'));
   }
 
   /** Ends the connections; requests still under way fail (settle() first to let them finish). */
@@ -131,44 +173,85 @@ export class SinchGroupsClient {
     path: string,
     body: CreateGroupBody,
     idempotent: boolean,
-    onProgress?: OnProgress,
+    options?: ChangeOptions,
   ): Promise<Group> {
     const [first = [], ...rest] = chunks(body.members ?? []);
     const firstBody = rest.length === 0 ? body : { ...body, members: first };
-    const send = () => this.#group(operation, method, path, firstBody, idempotent);
-    return this.#change(operation, send, [rest.map((add) => ({ add }))], onProgress);
+    return this.#change(operation, { method, path, body: firstBody, idempotent }, [rest.map((add) => ({ add }))], options);
   }
 
   /**
    * Sends a change that may take several requests: `first` alone (it creates or replaces the group, or
    * finds it missing before anything changed), then each phase in order, the requests of a phase
-   * concurrently: they are independent, like chunks of additions. A failure after `first` is partial.
+   * concurrently: they are independent, like chunks of additions. Every request after the first goes
+   * to the group asked for, or for a create to the group Sinch made. A failure after `first` is partial.
    */
-  async #change(
-    operation: Operation,
-    first: () => Promise<Group>,
-    phases: UpdateGroupBody[][],
-    onProgress?: OnProgress,
-  ): Promise<Group> {
-    const total = 1 + phases.reduce((sum, phase) => sum + phase.length, 0);
-    let group = await first();
-    let done = 1;
-    if (total > 1) onProgress?.(done, total);
-    const { id } = group;
+  async #change(operation: Operation, first: Request, phases: UpdateGroupBody[][], options: ChangeOptions = {}): Promise<Group> {
+    const { onProgress, signal } = options;
+    const progress = this.#track(operation, [first.body ?? {}, ...phases.flat()]);
+    const total = progress.requests.length;
+    const stopped = () => new ChangeStoppedError(structuredClone(progress));
+    return this.#watch(progress, async () => {
+      if (signal?.aborted) throw stopped();
+      const created = await this.#attempt(progress, 0, () => this.#group(operation, first, signal));
+      const id = operation.groupId ?? created.id;
+      // Every later request goes to this group, and its reply must be about it.
+      const target = operation.groupId === undefined ? { action: 'add members to new group', groupId: id } : operation;
+      progress.groupId = id;
+      progress.group = created;
+      let done = 1;
+      if (total > 1) onProgress?.(done, total);
+      let index = 1;
+      try {
+        for (const phase of phases) {
+          const start = index;
+          index += phase.length;
+          if (signal?.aborted && phase.length > 0) throw stopped();
+          await eachConcurrently(phase, this.#concurrency, signal, async (body, i) => {
+            const request = { method: 'POST', path: groupPath(id), body, idempotent: true } as const;
+            const group = await this.#attempt(progress, start + i, () => this.#group(target, request, signal));
+            if (group.modified_at >= progress.group!.modified_at) progress.group = group;
+            onProgress?.(++done, total);
+          });
+          if (progress.requests.slice(start, index).some(({ state }) => state === 'not sent')) throw stopped();
+        }
+      } catch (error) {
+        if (error instanceof SinchApiError || error instanceof SinchTransportError) {
+          throw new PartialChangeError(operation, done, total, progress.group, error, structuredClone(progress));
+        }
+        throw error;
+      }
+      return progress.group;
+    });
+  }
+
+  #track(operation: Operation, bodies: object[]): ChangeProgress {
+    return { operation, groupId: operation.groupId, requests: bodies.map((body) => ({ numbers: numbersIn(body), state: 'not sent' })) };
+  }
+
+  /** Runs a change, keeping its progress where settle() can see it until it ends. */
+  async #watch<T>(progress: ChangeProgress, run: () => Promise<T>): Promise<T> {
+    const end = run();
+    this.#changes.set(progress, end);
     try {
-      for (const phase of phases) {
-        await eachConcurrently(phase, this.#concurrency, async (body) => {
-          group = await this.#group(operation, 'POST', groupPath(id), body);
-          onProgress?.(++done, total);
-        });
-      }
+      return await end;
+    } finally {
+      this.#changes.delete(progress);
+    }
+  }
+
+  /** Sends request `index` of a change, recording where it stands. */
+  async #attempt<T>(progress: ChangeProgress, index: number, send: () => Promise<T>): Promise<T> {
+    const request = progress.requests[index]!;
+    request.state = 'in flight';
+    try {
+      const result = await send();
+      request.state = 'applied';
+      return result;
     } catch (error) {
-      if (error instanceof SinchApiError || error instanceof SinchTransportError) {
-        throw new PartialChangeError(operation, done, total, group, error);
-      }
+      request.state = outcomeOf(error);
       throw error;
     }
-    return group;
   }
 
   async #members(operation: Required<Operation>): Promise<string[]> {
@@ -176,16 +259,28 @@ export class SinchGroupsClient {
     return this.#read(Members, operation, await this.#send(operation, 'GET', path)).map(toE164);
   }
 
-  async #group(operation: Operation, method: Method, path: string, body?: object, idempotent = true): Promise<Group> {
-    return this.#read(Group, operation, await this.#send(operation, method, path, body, undefined, idempotent));
+  /** A request answered with a group, which must be the group asked for, if one was. */
+  async #group(operation: Operation, { method, path, body, idempotent }: Request, signal?: AbortSignal): Promise<Group> {
+    const group = this.#read(GroupReply, operation, await this.#send(operation, method, path, body, undefined, idempotent, signal));
+    if (operation.groupId !== undefined && group.id !== operation.groupId) {
+      throw new SinchTransportError(operation, `Sinch's reply was about group ${group.id}, not the group asked for`, true);
+    }
+    return group;
   }
 
   #read<T extends z.ZodType>(schema: T, operation: Operation, value: unknown): z.output<T> {
     const parsed = schema.safeParse(withoutNulls(value));
     if (!parsed.success) {
-      throw new SinchTransportError(operation, `Sinch's reply did not have the documented shape (${parsed.error.issues[0]?.message})`);
+      const issue = parsed.error.issues[0];
+      const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
+      throw new SinchTransportError(operation, `Sinch's reply did not have the documented shape (${issue?.message}${where})`, true);
     }
     return parsed.data;
+  }
+
+  /** Masks credentials this client alone holds (one request's), which the process-wide list does not. */
+  #redact(text: string): string {
+    return redact(text, this.#auth.ownSecrets);
   }
 
   async #send(
@@ -195,25 +290,32 @@ export class SinchGroupsClient {
     body?: object,
     query?: Record<string, number | undefined>,
     idempotent = true,
+    signal?: AbortSignal,
   ): Promise<unknown> {
     const url = new URL(this.#groupsUrl + path);
     for (const [key, value] of Object.entries(query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));
     }
     const call = async (authorization: string) =>
-      exchange(this.#dispatcher, this.#retry, this.#timeoutMs, {
-        operation,
-        url,
-        method,
-        idempotent,
-        headers: {
-          authorization,
-          accept: 'application/json',
-          'user-agent': USER_AGENT,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      exchange(
+        this.#dispatcher,
+        this.#retry,
+        this.#timeoutMs,
+        {
+          operation,
+          url,
+          method,
+          idempotent,
+          headers: {
+            authorization,
+            accept: 'application/json',
+            'user-agent': USER_AGENT,
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
         },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
+        signal,
+      );
     const sent = (async () => {
       const authorization = await this.#auth.authorization();
       let reply = await call(authorization);
@@ -223,9 +325,38 @@ export class SinchGroupsClient {
       }
       return reply;
     })();
-    this.#inFlight.set(sent, describeOperation(operation));
-    const reply = await sent.finally(() => this.#inFlight.delete(sent));
-    return parseReply(operation, reply);
+    this.#inFlight.add(sent);
+    try {
+      return this.#parseReply(operation, await sent);
+    } catch (error) {
+      if (error instanceof SinchTransportError) throw new SinchTransportError(operation, this.#redact(error.detail), error.reachedSinch);
+      throw error;
+    } finally {
+      this.#inFlight.delete(sent);
+    }
+  }
+
+  #parseReply(operation: Operation, reply: Reply): unknown {
+    if (reply.status < 200 || reply.status > 299) throw this.#apiError(operation, reply);
+    if (reply.text.trim() === '') return undefined;
+    try {
+      return JSON.parse(reply.text);
+    } catch {
+      throw new SinchTransportError(operation, `Sinch answered HTTP ${reply.status} with a body that is not JSON`, true);
+    }
+  }
+
+  #apiError(operation: Operation, { status, text, attempts, elapsedMs, retryAfter }: Reply): SinchApiError {
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    const parsed = ErrorBody.safeParse(body);
+    const { code, text: description } = parsed.success ? parsed.data : { code: undefined, text: undefined };
+    const safe = (value: string | undefined) => (value === undefined ? undefined : this.#redact(value));
+    return new SinchApiError(operation, status, safe(code), safe(description), attempts, elapsedMs, retryAfter);
   }
 
   async #fetchToken(credentials: Extract<Credentials, { keyId: string }>): Promise<AccessToken> {
@@ -243,23 +374,13 @@ export class SinchGroupsClient {
       },
       body: 'grant_type=client_credentials',
     });
-    return this.#read(AccessTokenReply, operation, parseReply(operation, reply));
+    return this.#read(AccessTokenReply, operation, this.#parseReply(operation, reply));
   }
 }
 
 const AccessTokenReply = z.object({ access_token: z.string().min(1), expires_in: z.number().positive() });
 
 const saysExpired = (reply: Reply) => /expired/i.test(String(reply.headers['www-authenticate'] ?? ''));
-
-function parseReply(operation: Operation, reply: Reply): unknown {
-  if (reply.status >= 400) throw apiError(operation, reply);
-  if (reply.text.trim() === '') return undefined;
-  try {
-    return JSON.parse(reply.text);
-  } catch {
-    throw new SinchTransportError(operation, `Sinch answered HTTP ${reply.status} with a body that is not JSON`);
-  }
-}
 
 const groupPath = (groupId: string) => `/${encodeURIComponent(groupId)}`;
 
@@ -288,15 +409,23 @@ function planUpdate(body: Omit<UpdateGroupBody, 'remove_from_group'>): [UpdateGr
   return [{ ...first, ...once }, ...(additions.length > 0 ? [rest, removals] : [rest])];
 }
 
-/** Runs `work` on every item, at most `limit` at a time; after a failure starts no more, and rethrows it. */
-async function eachConcurrently<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+/**
+ * Runs `work` on every item, at most `limit` at a time. After a failure, or once `signal` aborts, starts
+ * no more, lets those under way finish, and rethrows the first failure.
+ */
+async function eachConcurrently<T>(
+  items: T[],
+  limit: number,
+  signal: AbortSignal | undefined,
+  work: (item: T, index: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   let failure: { error: unknown } | undefined;
   const worker = async () => {
-    while (next < items.length && !failure) {
-      const item = items[next++]!;
+    while (next < items.length && !failure && !signal?.aborted) {
+      const index = next++;
       try {
-        await work(item);
+        await work(items[index]!, index);
       } catch (error) {
         failure ??= { error };
       }
@@ -306,16 +435,14 @@ async function eachConcurrently<T>(items: T[], limit: number, work: (item: T) =>
   if (failure) throw failure.error;
 }
 
-function apiError(operation: Operation, { status, text, attempts }: Reply): SinchApiError {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  const parsed = ErrorBody.safeParse(body);
-  const { code, text: description } = parsed.success ? parsed.data : { code: undefined, text: undefined };
-  return new SinchApiError(operation, status, code, description, attempts);
+const numbersIn = (body: { add?: unknown[]; remove?: unknown[]; members?: unknown[] }) =>
+  (body.add?.length ?? 0) + (body.remove?.length ?? 0) + (body.members?.length ?? 0);
+
+/** A failed request's effect: a refusal changed nothing, a 5xx or a cut connection may have. */
+function outcomeOf(error: unknown): RequestState {
+  if (error instanceof SinchApiError) return error.status >= 500 ? 'unknown' : 'refused';
+  if (error instanceof SinchTransportError) return error.reachedSinch ? 'unknown' : 'not sent';
+  return 'unknown';
 }
 
 /** Sinch documents null fields as left out; reading them as absent keeps one shape for both. */

@@ -1,10 +1,10 @@
-import { Agent, interceptors, request, type Dispatcher, type RetryHandler } from 'undici';
+import { Agent, request, type Dispatcher } from 'undici';
 import { SinchTransportError, type Operation } from './errors.js';
 
 export interface RetrySettings {
   /** Retries after the first attempt. */
   maxRetries: number;
-  /** No retry starts later than this after the first attempt began. */
+  /** Every attempt of one request, and the waits between them, end within this of the first attempt's start. */
   maxElapsedMs: number;
   minDelayMs: number;
   maxDelayMs: number;
@@ -12,14 +12,13 @@ export interface RetrySettings {
 
 export const DEFAULT_RETRY: RetrySettings = { maxRetries: 3, maxElapsedMs: 60_000, minDelayMs: 500, maxDelayMs: 10_000 };
 export const DEFAULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_CONNECTIONS = 64;
 
 /** Larger replies are refused: 10,000 numbers are about 200 KB, so this leaves room for very large groups. */
 const MAX_REPLY_BYTES = 32 * 1024 * 1024;
 
-// The request never reached Sinch, so repeating it cannot do anything twice.
-const NOT_SENT = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ENETDOWN', 'EHOSTDOWN'];
-// The connection failed mid-way: Sinch may or may not have acted on the request.
-const CUT_OFF = ['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED'];
+// The request never left, so repeating it cannot do anything twice.
+const NOT_SENT = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ENETDOWN', 'EHOSTDOWN', 'UND_ERR_CONNECT_TIMEOUT'];
 
 export interface Exchange {
   operation: Operation;
@@ -35,118 +34,172 @@ export interface Reply {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   text: string;
+  /** Attempts made, this one included. */
   attempts: number;
-}
-
-/** Keep-alive connections, with undici's retry interceptor applying the policy given per request. */
-export function createDispatcher(timeoutMs: number): Dispatcher {
-  return new Agent({ keepAliveTimeout: 10_000, headersTimeout: timeoutMs, bodyTimeout: timeoutMs }).compose(
-    interceptors.retry({ throwOnError: false }),
-  );
-}
-
-interface Progress {
-  attempts: number;
-  startedAt: number;
-  /** Headers have arrived: from then on a failure is a reply cut short, which undici would resume with Range. */
-  answered: boolean;
+  /** From the first attempt's start to this reply. */
+  elapsedMs: number;
+  /** The wait Sinch asked for in Retry-After, when retrying stopped with one still asked. */
+  retryAfter?: { ms: number; until: Date };
 }
 
 /**
- * When to try again: a 429 always (Sinch did not process it) and a request that never left; a 5xx
- * or a cut connection only when repeating is harmless. Retry-After is waited out as asked, backoff is
- * capped at maxDelayMs, and no retry starts past maxElapsedMs.
+ * Keep-alive connections, at most `maxConnections` to one origin: further requests queue for a free
+ * one rather than each opening a socket. Deadlines are the exchange's own, so undici's idle timeouts are off.
  */
-function retryPolicy(settings: RetrySettings, idempotent: boolean, progress: Progress): RetryHandler.RetryCallback {
-  return (error, _context, callback) => {
-    const { statusCode, code, headers } = error as Error & { statusCode?: number; code?: string; headers?: Record<string, string> };
-    const retryable =
-      !progress.answered &&
-      (statusCode === 429 ||
-        (code !== undefined && NOT_SENT.includes(code)) ||
-        (idempotent && ((statusCode ?? 0) >= 500 || (code !== undefined && CUT_OFF.includes(code)))));
-    const wait = retryAfter(headers?.['retry-after']) ?? Math.min(settings.minDelayMs * 2 ** (progress.attempts - 1), settings.maxDelayMs);
-    if (!retryable || progress.attempts > settings.maxRetries || Date.now() + wait - progress.startedAt > settings.maxElapsedMs) {
-      callback(error);
-      return;
-    }
-    progress.attempts++;
-    setTimeout(() => callback(null), wait);
-  };
+export function createDispatcher({ maxConnections = DEFAULT_MAX_CONNECTIONS }: { maxConnections?: number } = {}): Dispatcher {
+  return new Agent({ keepAliveTimeout: 10_000, connections: maxConnections, headersTimeout: 0, bodyTimeout: 0 });
 }
 
-function retryAfter(header: string | undefined): number | undefined {
-  if (header === undefined) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
+/** How one attempt ended without a reply to hand back. */
+type Failure =
+  | { kind: 'not sent'; detail: string }
+  | { kind: 'cut'; detail: string; answered: boolean }
+  | { kind: 'deadline'; answered: boolean; bound: 'attempt' | 'all' }
+  | { kind: 'too large' };
 
-class ReplyCut extends Error {}
+type Attempt = { reply: Omit<Reply, 'attempts' | 'elapsedMs'> } | { failure: Failure };
 
-/** One request, retried as the policy allows; the reply whatever its status, or a transport error. */
-export async function exchange(dispatcher: Dispatcher, settings: RetrySettings, timeoutMs: number, call: Exchange): Promise<Reply> {
-  const progress: Progress = { attempts: 1, startedAt: Date.now(), answered: false };
-  try {
-    return await send(dispatcher, settings, timeoutMs, call, progress);
-  } catch (error) {
-    // Sinch cannot resume a reply from where it broke off, so a harmless request is sent again whole,
-    // once, within the same bounds; the rest of the retrying is undici's.
-    if (!(error instanceof ReplyCut)) throw error;
-    if (!call.idempotent || progress.attempts > settings.maxRetries || Date.now() - progress.startedAt > settings.maxElapsedMs) {
-      throw new SinchTransportError(call.operation, error.message);
+/**
+ * One request, retried where that is safe: a 429 always (Sinch did not process it) and a request that
+ * never left; a 5xx or a cut connection only when repeating is harmless. A timed-out attempt is not
+ * repeated. Each attempt ends within `timeoutMs`, all of them within `maxElapsedMs`; Retry-After is
+ * waited out as asked, or ends the request at once when the wait would not fit. `signal` starts no
+ * further attempt, but lets the one under way finish. Returns the last reply whatever its status.
+ */
+export async function exchange(
+  dispatcher: Dispatcher,
+  settings: RetrySettings,
+  timeoutMs: number,
+  call: Exchange,
+  signal?: AbortSignal,
+): Promise<Reply> {
+  const startedAt = Date.now();
+  const deadline = startedAt + settings.maxElapsedMs;
+  for (let attempts = 1; ; attempts++) {
+    const outcome = await attempt(dispatcher, call, timeoutMs, deadline);
+    const elapsedMs = Date.now() - startedAt;
+    let retryable: boolean;
+    let asked: number | undefined;
+    if ('reply' in outcome) {
+      const { status, headers } = outcome.reply;
+      if (status >= 200 && status < 300) return { ...outcome.reply, attempts, elapsedMs };
+      retryable = status === 429 || (call.idempotent && status >= 500);
+      asked = retryAfter(headers['retry-after']);
+    } else {
+      const { failure } = outcome;
+      retryable = failure.kind === 'not sent' || (failure.kind === 'cut' && call.idempotent);
     }
-    progress.attempts++;
-    progress.answered = false;
-    try {
-      return await send(dispatcher, settings, timeoutMs, call, progress);
-    } catch (again) {
-      throw again instanceof ReplyCut ? new SinchTransportError(call.operation, again.message) : again;
+    const wait = asked ?? Math.min(settings.minDelayMs * 2 ** (attempts - 1), settings.maxDelayMs);
+    const giveUp = !retryable || attempts > settings.maxRetries || Date.now() + wait >= deadline || signal?.aborted;
+    if (giveUp || !(await pause(wait, signal))) {
+      if ('failure' in outcome) throw transportError(call, outcome.failure, attempts, elapsedMs, timeoutMs, settings.maxElapsedMs);
+      const stillAsked = retryable && asked !== undefined ? { ms: asked, until: new Date(Date.now() + asked) } : undefined;
+      return { ...outcome.reply, attempts, elapsedMs, ...(stillAsked && { retryAfter: stillAsked }) };
     }
   }
 }
 
-async function send(dispatcher: Dispatcher, settings: RetrySettings, timeoutMs: number, call: Exchange, progress: Progress): Promise<Reply> {
-  const tried = () => (progress.attempts > 1 ? ` after ${progress.attempts} attempts` : '');
-  // The retry interceptor reads per-request options from the dispatch options, which request() passes on.
-  const options = {
-    method: call.method,
-    headers: call.headers,
-    body: call.body,
-    dispatcher,
-    retryOptions: { retry: retryPolicy(settings, call.idempotent, progress) } satisfies RetryHandler.RetryOptions,
-  };
-  let response: Dispatcher.ResponseData;
+async function attempt(dispatcher: Dispatcher, call: Exchange, timeoutMs: number, deadline: number): Promise<Attempt> {
+  const controller = new AbortController();
+  const bound: 'attempt' | 'all' = Date.now() + timeoutMs <= deadline ? 'attempt' : 'all';
+  let expired = false;
+  const timer = setTimeout(
+    () => {
+      expired = true;
+      controller.abort();
+    },
+    Math.max(0, Math.min(timeoutMs, deadline - Date.now())),
+  );
+  let answered = false;
   try {
-    response = await request(call.url, options);
-  } catch (error) {
-    throw new SinchTransportError(call.operation, `${describeFailure(error, call.url, timeoutMs)}${tried()}`);
-  }
-  progress.answered = true;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
+    const response = await request(call.url, {
+      method: call.method,
+      headers: call.headers,
+      body: call.body,
+      dispatcher,
+      signal: controller.signal,
+    });
+    answered = true;
+    const chunks: Buffer[] = [];
+    let size = 0;
     for await (const chunk of response.body as AsyncIterable<Buffer>) {
       size += chunk.length;
       if (size > MAX_REPLY_BYTES) {
         response.body.destroy();
-        throw new SinchTransportError(call.operation, `Sinch's reply was larger than ${MAX_REPLY_BYTES / 1024 / 1024} MiB, so it was not read`);
+        return { failure: { kind: 'too large' } };
       }
       chunks.push(chunk);
     }
+    return { reply: { status: response.statusCode, headers: response.headers, text: Buffer.concat(chunks).toString('utf8') } };
   } catch (error) {
-    if (error instanceof SinchTransportError) throw error;
-    throw new ReplyCut(`${describeFailure(error, call.url, timeoutMs)} while reading the reply${tried()}`);
+    if (expired) return { failure: { kind: 'deadline', answered, bound } };
+    const code = (error as { code?: unknown }).code;
+    const message = error instanceof Error ? error.message : String(error);
+    const detail = `${typeof code === 'string' ? `${code}: ` : ''}${message}`;
+    if (!answered && typeof code === 'string' && NOT_SENT.includes(code)) return { failure: { kind: 'not sent', detail } };
+    return { failure: { kind: 'cut', detail, answered } };
+  } finally {
+    clearTimeout(timer);
   }
-  return { status: response.statusCode, headers: response.headers, text: Buffer.concat(chunks).toString('utf8'), attempts: progress.attempts };
 }
 
-function describeFailure(error: unknown, url: URL, timeoutMs: number): string {
-  const code = (error as { code?: unknown }).code;
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
-    return `Sinch at ${url.origin} did not answer within ${timeoutMs} ms (SINCH_TIMEOUT_MS)`;
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  return `could not reach Sinch at ${url.origin} (${typeof code === 'string' ? `${code}: ` : ''}${message})`;
+/** Resolves true after `ms`, or false as soon as `signal` aborts. */
+function pause(ms: number, signal?: AbortSignal): Promise<boolean> {
+  if (signal?.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const stop = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', stop);
+      resolve(true);
+    }, ms);
+    signal?.addEventListener('abort', stop, { once: true });
+  });
 }
+
+function retryAfter(header: string | string[] | undefined): number | undefined {
+  if (typeof header !== 'string') return undefined;
+  const seconds = Number(header);
+  if (header.trim() !== '' && Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+function transportError(
+  call: Exchange,
+  failure: Failure,
+  attempts: number,
+  elapsedMs: number,
+  timeoutMs: number,
+  maxElapsedMs: number,
+): SinchTransportError {
+  const tried = attempts > 1 ? ` after ${attempts} attempts over ${duration(elapsedMs)}` : '';
+  const sinch = `Sinch at ${call.url.origin}`;
+  switch (failure.kind) {
+    case 'not sent':
+      return new SinchTransportError(call.operation, `could not reach ${sinch} (${failure.detail})${tried}`, false);
+    case 'cut':
+      return new SinchTransportError(
+        call.operation,
+        failure.answered
+          ? `the connection to ${sinch} was cut while reading its reply (${failure.detail})${tried}`
+          : `the connection to ${sinch} was cut after the request was sent, before Sinch answered (${failure.detail})${tried}`,
+        true,
+      );
+    case 'deadline': {
+      const what = failure.answered ? 'did not finish its reply' : 'did not answer';
+      const within =
+        failure.bound === 'attempt'
+          ? `within ${timeoutMs} ms (SINCH_TIMEOUT_MS)`
+          : `within the ${maxElapsedMs} ms allowed for all attempts (SINCH_RETRY_MAX_ELAPSED_MS)`;
+      return new SinchTransportError(call.operation, `${sinch} ${what} ${within}${tried}`, true);
+    }
+    case 'too large':
+      return new SinchTransportError(call.operation, `Sinch's reply was larger than ${MAX_REPLY_BYTES / 1024 / 1024} MiB, so it was not read`, true);
+  }
+}
+
+/** A duration as people read it: "350 ms", "2.5 s". */
+export const duration = (ms: number) => (ms < 1_000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`);

@@ -137,8 +137,34 @@ export type ReplaceGroupBody = z.output<typeof ReplaceGroupRequest>;
 export type ListGroupsQuery = z.output<typeof ListGroupsRequest>;
 
 // Responses are read leniently: what Sinch sends back is its business, only the shape matters.
+// What could mislead a reader or flood a tool result is checked or neutralized, though: ids are ids,
+// members are digits, and texts lose control and bidi-override characters.
 const KeywordPairOut = z.object({ first_word: z.string(), second_word: z.string().optional() });
 
+const CONTROLS = /[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g;
+
+/** Line breaks and tabs become spaces; other control characters and bidi overrides go. */
+export const neutralize = (text: string) => text.replace(/[\t\n\r]+/g, ' ').replace(CONTROLS, '');
+
+/** Longest error text or code of Sinch's passed on. */
+export const MAX_REPLY_TEXT = 1_000;
+
+/** Neutralized and at most MAX_REPLY_TEXT characters, an ellipsis marking a cut. */
+export function bounded(text: string): string {
+  // Cutting first keeps a huge text from being scanned whole; control characters only shorten it.
+  const clean = neutralize(text.slice(0, MAX_REPLY_TEXT * 4));
+  if (clean.length <= MAX_REPLY_TEXT) return clean;
+  let end = MAX_REPLY_TEXT - 1;
+  if (/[\uD800-\uDBFF]/.test(clean[end - 1]!)) end--;
+  return `${clean.slice(0, end)}…`;
+}
+
+// Checked like an input id, without echoing what came: a reply's value is untrusted and may be huge.
+const ReplyGroupId = z.string().refine((id) => GroupId.safeParse(id).success, { error: 'an id that is not 1 to 64 letters and digits' });
+
+const Name = z.string().transform(neutralize);
+
+// As the tools show it; GroupReply below is what the client accepts from Sinch.
 export const Group = z.object({
   id: z.string(),
   name: z.string().optional(),
@@ -152,6 +178,8 @@ export const Group = z.object({
     .optional(),
 });
 
+export const GroupReply = Group.extend({ id: ReplyGroupId, name: Name.optional(), child_groups: z.array(ReplyGroupId).optional() });
+
 export const GroupList = z.object({
   page: z.number().int(),
   page_size: z.number().int(),
@@ -159,24 +187,29 @@ export const GroupList = z.object({
   groups: z.array(Group),
 });
 
-export const Members = z.array(z.string());
+export const GroupListReply = GroupList.extend({ groups: z.array(GroupReply) });
+
+export const Members = z.array(z.string().regex(/^\+?\d{1,15}$/, { error: 'a member that is not a phone number (digits only)' }));
 
 export type Group = z.output<typeof Group>;
 export type GroupList = z.output<typeof GroupList>;
 
+const Code = z.union([z.string(), z.number()]).transform((code) => bounded(String(code)));
+const Text = z.string().transform(bounded);
+
 /** Sinch answers errors in one of two shapes, and its OAuth token endpoint in a third; each is read as code and text. */
 export const ErrorBody = z.union([
-  z.object({ code: z.union([z.string(), z.number()]), text: z.string() }).transform(({ code, text }) => ({ code: String(code), text })),
+  z.object({ code: Code, text: Text }),
   z
-    .object({ error: z.string(), error_description: z.string().optional() })
+    .object({ error: Text, error_description: Text.optional() })
     .transform(({ error, error_description }) => ({ code: error, text: error_description })),
   z
     .object({
       error: z.object({
-        code: z.union([z.string(), z.number()]).optional(),
-        message: z.string().optional(),
-        status: z.string().optional(),
+        code: Code.optional(),
+        message: Text.optional(),
+        status: Text.optional(),
       }),
     })
-    .transform(({ error }) => ({ code: error.status ?? (error.code === undefined ? undefined : String(error.code)), text: error.message })),
+    .transform(({ error }) => ({ code: error.status ?? error.code, text: error.message })),
 ]);

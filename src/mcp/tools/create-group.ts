@@ -9,7 +9,7 @@ export default defineTool({
   outputSchema: Group,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   handler: async (args, { sinch, changed, progress }) => {
-    const group = await sinch.createGroup(args, progress);
+    const group = await sinch.createGroup(args, { onProgress: progress });
     await changed(group.id, { listChanged: true });
     return group;
   },

@@ -23,7 +23,7 @@ export default defineTool({
       return { ...now, preview: await previewReplace(sinch, now, body) };
     }
     await check.consent(ask, async (group) => `Replacing group ${label(group)}: ${summarize(await previewReplace(sinch, group, body))}`, confirm);
-    const group = await sinch.replaceGroup(group_id, body, progress);
+    const group = await sinch.replaceGroup(group_id, body, { onProgress: progress });
     await changed(group_id);
     return group;
   },

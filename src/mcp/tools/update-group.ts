@@ -43,7 +43,7 @@ export default defineTool({
         if (drastic(preview)) await check.consent(ask, async () => `Updating group ${label(group)}: ${summarize(preview)}`, confirm);
       }
     }
-    const group = await sinch.updateGroup(group_id, body, progress);
+    const group = await sinch.updateGroup(group_id, body, { onProgress: progress });
     await changed(group_id);
     return group;
   },
