@@ -143,3 +143,12 @@ export async function listen(handler: RequestListener): Promise<{ url: string; c
       }),
   };
 }
+
+/** Waits for a condition the test cannot be told of, checking every 10 ms. */
+export async function until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -205,6 +205,42 @@ describe('the command line over stdio', () => {
   }, 15_000);
 });
 
+describe('stopping in the middle of a large change', () => {
+  test('closing stdin during a 25,000-number create stops it between requests and says exactly what exists', async () => {
+    const emulator = await startEmulator();
+    open.push(() => emulator.close());
+    const child = spawnRaw(
+      cleanEnv({
+        SINCH_SMS_BASE_URL: emulator.url,
+        SINCH_SERVICE_PLAN_ID: emulator.servicePlanId,
+        SINCH_API_TOKEN: emulator.apiToken,
+        SINCH_CONCURRENCY: '1',
+      }),
+    );
+    child.send(JSON.stringify(INITIALIZE));
+    await child.replies(1);
+    // The create is answered at once; its first addition is still under way when the grace period ends.
+    emulator.faults.push({ path: '/groups/', delayMs: 2_500 });
+    const members = Array.from({ length: 25_000 }, (_, i) => `+1605${String(i).padStart(7, '0')}`);
+    child.send(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'create_group', arguments: { members } } }));
+    await until(() => emulator.requests.length === 2);
+    child.stdin.end();
+    expect((await once(child, 'exit'))[0]).toBe(0);
+
+    const [group] = emulator.store.list().groups;
+    expect(emulator.store.members(group!.id)).toHaveLength(20_000);
+    expect(emulator.requests).toHaveLength(2);
+    // The reply, after the initialize result and the list_changed notice the applied part sent.
+    const reply = ((await child.replies(3)) as Array<{ id?: number; result: CallToolResult }>).find((message) => message.id === 2);
+    const text = (reply!.result.content[0] as { text: string }).text;
+    expect(reply!.result.isError).toBe(true);
+    expect(text).toContain('requests 1-2 of 3 (20,000 numbers): applied; request 3 of 3 (5,000 numbers): not sent');
+    expect(text).toContain(group!.id);
+    expect(text).toContain('Do not call create_group again');
+    expect(child.stderr()).toContain(`create_group stopped, as the server is stopping: ${text}`);
+  }, 20_000);
+});
+
 const INITIALIZE = {
   jsonrpc: '2.0',
   id: 1,

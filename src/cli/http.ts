@@ -3,6 +3,7 @@ import { keepSecret } from '../secrets.js';
 import { loadConfig, loadNumberSettings, type HttpSettings } from '../config.js';
 import { HttpRefusal, startHttpServer } from '../http/server.js';
 import { log } from '../log.js';
+import { ToolCalls } from '../mcp/calls.js';
 import { createServer } from '../mcp/server.js';
 import { selectTools, type ToolSelection } from '../mcp/tool.js';
 import { tools } from '../mcp/tools/index.js';
@@ -13,6 +14,8 @@ import { openBackend } from './backend.js';
 
 /** How long SIGTERM waits for calls under way, as load balancers drain a replica. */
 const SHUTDOWN_GRACE_MS = 10_000;
+/** How long calls told to stop may take to finish the request they have under way and answer. */
+const STOP_WAIT_MS = 5_000;
 
 export interface HttpCommandOptions extends ToolSelection {
   settings: HttpSettings;
@@ -26,6 +29,7 @@ export async function serveHttp({ settings, perRequestCredentials, ...selection 
   selectTools(tools, selection);
   const config = loadConfig(process.env, { perRequestCredentials });
   configureNumbers(loadNumberSettings());
+  const calls = new ToolCalls();
   let serverFor: (request: IncomingMessage) => ReturnType<typeof createServer>;
   let close: () => Promise<void>;
   if (config.mode === 'per-request') {
@@ -35,12 +39,12 @@ export async function serveHttp({ settings, perRequestCredentials, ...selection 
     const { baseUrl, timeoutMs, retry, concurrency } = config;
     serverFor = (request) => {
       const sinch = new SinchGroupsClient({ baseUrl, ...credentialsOf(request), perRequest: true, timeoutMs, retry, concurrency, dispatcher });
-      return createServer({ sinch, ...selection });
+      return createServer({ sinch, calls, ...selection });
     };
     close = () => dispatcher.destroy();
   } else {
     const backend = await openBackend(config);
-    serverFor = () => createServer({ sinch: backend.sinch, emulated: backend.emulated, ...selection });
+    serverFor = () => createServer({ sinch: backend.sinch, emulated: backend.emulated, calls, ...selection });
     close = () => backend.close();
   }
 
@@ -50,8 +54,13 @@ export async function serveHttp({ settings, perRequestCredentials, ...selection 
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    const cutOff = await http.close(SHUTDOWN_GRACE_MS);
-    if (cutOff > 0) log(`${signal}: ${cutOff} call(s) still waiting for Sinch after ${SHUTDOWN_GRACE_MS / 1000} s were cut off; their effect is unknown`);
+    // The replica stops taking requests at once; calls under way get the grace period, then stop before
+    // their next request to Sinch and answer with what they applied, before connections are closed.
+    const drained = calls.drain(SHUTDOWN_GRACE_MS, STOP_WAIT_MS);
+    const cutOff = await http.close(drained);
+    const stopped = await drained;
+    if (stopped > 0) log(`${signal}: ${stopped} call(s) still running after ${SHUTDOWN_GRACE_MS / 1000} s were stopped before their next request to Sinch`);
+    if (cutOff > 0) log(`${signal}: ${cutOff} call(s) still waiting for Sinch were cut off; their effect is unknown`);
     await close();
     process.exit(0);
   };

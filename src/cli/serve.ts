@@ -1,14 +1,17 @@
 import { loadConfig, loadMaxBodyBytes, loadNumberSettings } from '../config.js';
 import { log } from '../log.js';
 import { describeUnfinished } from '../mcp/errors.js';
+import { ToolCalls } from '../mcp/calls.js';
 import { createServer } from '../mcp/server.js';
 import { configureNumbers } from '../sinch/numbers.js';
 import type { ToolSelection } from '../mcp/tool.js';
 import { openBackend } from './backend.js';
 import { StdioTransport } from './stdio-transport.js';
 
-/** How long a stopping server waits for Sinch requests under way before giving up on them. */
-const SHUTDOWN_GRACE_MS = 3_000;
+/** How long a stopping server waits for tool calls under way, then for the changes it stopped: a desktop
+ * client that closes stdin waits a few seconds before it kills the process. */
+const SHUTDOWN_GRACE_MS = 2_000;
+const STOP_WAIT_MS = 1_000;
 
 /** Serves MCP on stdio, against Sinch when credentials are set and on the built-in emulator otherwise. */
 export async function serve(selection: ToolSelection): Promise<void> {
@@ -21,7 +24,8 @@ export async function serve(selection: ToolSelection): Promise<void> {
   if (config.mode === 'per-request') throw new Error('per-request credentials need the HTTP mode');
   const backend = await openBackend(config);
   const { sinch } = backend;
-  const server = createServer({ sinch, emulated: backend.emulated, ...selection });
+  const calls = new ToolCalls();
+  const server = createServer({ sinch, emulated: backend.emulated, calls, ...selection });
   // Lines that are too long, not JSON or not JSON-RPC are answered by the transport itself.
   const transport = new StdioTransport({ maxLineBytes });
   transport.onerror = (error) => log(`stdio: ${error.message}`);
@@ -31,7 +35,11 @@ export async function serve(selection: ToolSelection): Promise<void> {
     if (stopping) return;
     stopping = true;
     process.stdin.pause();
-    const unfinished = await sinch.settle(SHUTDOWN_GRACE_MS);
+    // Calls still running after the grace period stop before their next request and answer with what
+    // they applied (on stdout, if the client still reads it, and on stderr); a request Sinch has not
+    // answered by the end is reported as such.
+    await calls.drain(SHUTDOWN_GRACE_MS, STOP_WAIT_MS);
+    const unfinished = await sinch.settle(0);
     for (const progress of unfinished) log(`${why} before a change was complete: ${describeUnfinished(progress)}`);
     await server.close();
     await backend.close();

@@ -28,8 +28,8 @@ export interface HttpOptions {
 export interface HttpServer {
   /** The MCP endpoint, e.g. http://127.0.0.1:3000/mcp. */
   readonly url: string;
-  /** Stops accepting, lets requests under way finish for up to `graceMs`, then ends the rest and says how many. */
-  close(graceMs: number): Promise<number>;
+  /** Stops accepting, lets requests under way finish until `deadline` settles, then ends the rest and says how many. */
+  close(deadline: Promise<unknown>): Promise<number>;
 }
 
 /** A request refused before it reaches MCP. */
@@ -128,13 +128,11 @@ export async function startHttpServer(options: HttpOptions): Promise<HttpServer>
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   return {
     url: `http://${host}:${port}/mcp`,
-    async close(graceMs) {
+    async close(deadline) {
       closing = true;
       const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeIdleConnections();
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.allSettled(inFlight), new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
-      clearTimeout(timer);
+      await Promise.race([Promise.allSettled(inFlight), deadline]);
       const cutOff = inFlight.size;
       http.closeAllConnections();
       await stopped;

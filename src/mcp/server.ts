@@ -2,6 +2,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { SinchGroupsClient } from '../sinch/client.js';
 import { NAME, VERSION } from '../version.js';
+import { ToolCalls } from './calls.js';
 import { confirmChange } from './guards.js';
 import { registerCarefulChangePrompt } from './prompts/careful-change.js';
 import { registerGroupResources } from './resources/groups.js';
@@ -14,6 +15,8 @@ export interface ServerOptions extends ToolSelection {
   sinch: SinchGroupsClient;
   /** True when `sinch` talks to the built-in emulator rather than a Sinch account. */
   emulated?: boolean;
+  /** The process's tool calls, which stopping waits for; a server of its own by default. */
+  calls?: ToolCalls;
 }
 
 const INSTRUCTIONS =
@@ -29,7 +32,7 @@ const EMULATED =
 let validator: AjvJsonSchemaValidator | undefined;
 
 /** One MCP server (one session) over a Sinch client: tools, group resources with subscriptions, and a prompt. */
-export function createServer({ sinch, emulated = false, ...selection }: ServerOptions): McpServer {
+export function createServer({ sinch, emulated = false, calls = new ToolCalls(), ...selection }: ServerOptions): McpServer {
   const offered = selectTools(tools, selection);
   const server = new McpServer(
     { name: NAME, version: VERSION },
@@ -42,7 +45,7 @@ export function createServer({ sinch, emulated = false, ...selection }: ServerOp
   );
   const notifier = trackSubscriptions(server);
   registerGroupResources(server, sinch);
-  registerTools(server, offered, {
+  registerTools(server, offered, calls, {
     sinch,
     changed: notifier.changed,
     confirm: (consequence, confirmed) => confirmChange(server.server, consequence, confirmed),

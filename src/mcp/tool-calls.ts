@@ -2,7 +2,9 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { OnProgress } from '../sinch/client.js';
-import { PartialChangeError } from '../sinch/errors.js';
+import { log } from '../log.js';
+import { ChangeStoppedError, PartialChangeError, type ChangeProgress } from '../sinch/errors.js';
+import type { ToolCalls } from './calls.js';
 import { describeError } from './errors.js';
 import type { ToolContext, ToolDefinition } from './tool.js';
 import { describeTools } from './tool-list.js';
@@ -11,7 +13,12 @@ import { describeTools } from './tool-list.js';
  * Serves tools/list and tools/call for these tools. Arguments are read here rather than by the SDK so
  * that a refusal says what to correct, in words an assistant can act on, and says that nothing changed.
  */
-export function registerTools(server: McpServer, tools: readonly ToolDefinition[], context: Omit<ToolContext, 'progress'>): void {
+export function registerTools(
+  server: McpServer,
+  tools: readonly ToolDefinition[],
+  calls: ToolCalls,
+  context: Omit<ToolContext, 'progress' | 'signal'>,
+): void {
   const byName = new Map(tools.map((tool) => [tool.name, tool]));
   server.server.registerCapabilities({ tools: { listChanged: false } });
   server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: describeTools(tools) }));
@@ -27,19 +34,31 @@ export function registerTools(server: McpServer, tools: readonly ToolDefinition[
       const message = `${done} of ${total} requests to Sinch done`;
       void extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress: done, total, message } });
     };
-    try {
-      const result = await tool.handler(parsed.data, { ...context, progress });
-      return { content: [{ type: 'text', text: JSON.stringify(result) }], structuredContent: result };
-    } catch (error) {
-      if (error instanceof PartialChangeError) {
-        // Part of the change landed, so subscribers must hear of it; without a group id the
-        // operation was a create, which added a group to the list.
-        await context.changed(error.group.id, { listChanged: error.operation.groupId === undefined });
+    // Tracked until the result is ready to send, so that a stopping server waits for it.
+    return calls.run(extra.signal, !tool.annotations.readOnlyHint, async (signal) => {
+      try {
+        const result = await tool.handler(parsed.data, { ...context, progress, signal });
+        return { content: [{ type: 'text', text: JSON.stringify(result) }], structuredContent: result };
+      } catch (error) {
+        const progress = error instanceof PartialChangeError || error instanceof ChangeStoppedError ? error.progress : undefined;
+        if (progress) await notifyApplied(context, progress);
+        const text = describeError(error, tool.name);
+        // A cancelled call's result goes nowhere, and a stopping server's may not arrive: what it did
+        // to a group must still be on record.
+        if (error instanceof ChangeStoppedError) log(`${tool.name} stopped, as ${reasonOf(signal)}: ${text}`);
+        return failure(text);
       }
-      return failure(describeError(error, tool.name));
-    }
+    });
   });
 }
+
+/** Part of a change landed, so subscribers must hear of it; a create added a group to the list. */
+async function notifyApplied({ changed }: Pick<ToolContext, 'changed'>, { operation, groupId, requests }: ChangeProgress): Promise<void> {
+  if (groupId === undefined || !requests.some((request) => request.state === 'applied')) return;
+  await changed(groupId, { listChanged: operation.groupId === undefined });
+}
+
+const reasonOf = (signal: AbortSignal) => (signal.reason instanceof Error ? signal.reason.message : 'asked');
 
 const failure = (text: string): CallToolResult => ({ content: [{ type: 'text', text }], isError: true });
 

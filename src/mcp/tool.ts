@@ -11,6 +11,8 @@ export interface ToolContext extends ChangeNotifier {
   confirm(describeConsequence: () => Promise<string>, confirmed: boolean | undefined): Promise<void>;
   /** Reports how far a change of several requests has got, when the caller asked for progress. */
   progress: OnProgress;
+  /** Fires when the client cancels the call or the server is stopping: send nothing more to Sinch. */
+  signal: AbortSignal;
 }
 
 type Hints = Required<Pick<ToolAnnotations, 'readOnlyHint' | 'destructiveHint' | 'idempotentHint' | 'openWorldHint'>>;

@@ -8,8 +8,8 @@ export default defineTool({
   inputSchema: CreateGroupRequest,
   outputSchema: Group,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
-  handler: async (args, { sinch, changed, progress }) => {
-    const group = await sinch.createGroup(args, { onProgress: progress });
+  handler: async (args, { sinch, changed, progress, signal }) => {
+    const group = await sinch.createGroup(args, { onProgress: progress, signal });
     await changed(group.id, { listChanged: true });
     return group;
   },

@@ -14,7 +14,7 @@ export default defineTool({
   }),
   outputSchema: z.object({ group_id: z.string(), deleted: z.literal(true) }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
-  handler: async ({ group_id, confirm, expected_modified_at }, { sinch, changed, confirm: ask }) => {
+  handler: async ({ group_id, confirm, expected_modified_at }, { sinch, changed, confirm: ask, signal }) => {
     const check = new GroupCheck(sinch, group_id, expected_modified_at);
     await check.consent(
       ask,
@@ -22,7 +22,7 @@ export default defineTool({
         `Deleting group ${label(group)} removes it and its ${group.size} members for good; the numbers stay in any other groups that hold them.`,
       confirm,
     );
-    await sinch.deleteGroup(group_id);
+    await sinch.deleteGroup(group_id, { signal });
     await changed(group_id, { listChanged: true });
     return { group_id, deleted: true as const };
   },

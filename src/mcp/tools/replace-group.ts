@@ -16,14 +16,14 @@ export default defineTool({
   }),
   outputSchema: Group.extend({ preview: Preview.optional() }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
-  handler: async ({ group_id, dry_run, confirm, expected_modified_at, ...body }, { sinch, changed, confirm: ask, progress }) => {
+  handler: async ({ group_id, dry_run, confirm, expected_modified_at, ...body }, { sinch, changed, confirm: ask, progress, signal }) => {
     const check = new GroupCheck(sinch, group_id, expected_modified_at);
     if (dry_run) {
       const now = await check.read();
       return { ...now, preview: await previewReplace(sinch, now, body) };
     }
     await check.consent(ask, async (group) => `Replacing group ${label(group)}: ${summarize(await previewReplace(sinch, group, body))}`, confirm);
-    const group = await sinch.replaceGroup(group_id, body, { onProgress: progress });
+    const group = await sinch.replaceGroup(group_id, body, { onProgress: progress, signal });
     await changed(group_id);
     return group;
   },

@@ -24,7 +24,7 @@ export default defineTool({
   }),
   outputSchema: Group.extend({ preview: Preview.optional() }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
-  handler: async ({ group_id, remove_name, dry_run, confirm, expected_modified_at, ...fields }, { sinch, changed, confirm: ask, progress }) => {
+  handler: async ({ group_id, remove_name, dry_run, confirm, expected_modified_at, ...fields }, { sinch, changed, confirm: ask, progress, signal }) => {
     if (remove_name && fields.name !== undefined) {
       throw new NotAppliedError('Nothing was changed: give either name (to rename) or remove_name: true (to remove the name), not both.');
     }
@@ -43,7 +43,7 @@ export default defineTool({
         if (drastic(preview)) await check.consent(ask, async () => `Updating group ${label(group)}: ${summarize(preview)}`, confirm);
       }
     }
-    const group = await sinch.updateGroup(group_id, body, { onProgress: progress });
+    const group = await sinch.updateGroup(group_id, body, { onProgress: progress, signal });
     await changed(group_id);
     return group;
   },
