@@ -214,7 +214,7 @@ describe('phone numbers', () => {
   test('a list longer than SINCH_MAX_NUMBERS_PER_CALL is refused unread', async () => {
     configureNumbers(loadNumberSettings({ SINCH_MAX_NUMBERS_PER_CALL: '3' }));
     const text = await refused('update_group', { group_id: 'G1', add: ['x', 'y', 'z', 'w'] });
-    expect(text).toBe('Nothing was changed: add: has 4 numbers; one call takes at most 3 (SINCH_MAX_NUMBERS_PER_CALL).');
+    expect(text).toBe('Nothing was changed: add: has 4 entries; one call takes at most 3 (SINCH_MAX_NUMBERS_PER_CALL).');
   });
 });
 

@@ -3,6 +3,7 @@ import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } fr
 import { z } from 'zod';
 import type { OnProgress } from '../sinch/client.js';
 import { log } from '../log.js';
+import { maxNumbersPerCall } from '../sinch/numbers.js';
 import { ChangeStoppedError, PartialChangeError, type ChangeProgress } from '../sinch/errors.js';
 import type { ToolCalls } from './calls.js';
 import { describeError } from './errors.js';
@@ -25,7 +26,10 @@ export function registerTools(
   server.server.setRequestHandler(CallToolRequestSchema, async ({ params }, extra): Promise<CallToolResult> => {
     const tool = byName.get(params.name);
     if (!tool) return failure(`There is no tool ${JSON.stringify(params.name)}; the tools are ${[...byName.keys()].join(', ')}.`);
-    const parsed = await tool.inputSchema.safeParseAsync(withoutNulls(params.arguments ?? {}));
+    const args = withoutNulls(params.arguments ?? {});
+    const tooLong = longList(args, maxNumbersPerCall());
+    if (tooLong) return failure(`Nothing was changed: ${tooLong}.`);
+    const parsed = await tool.inputSchema.safeParseAsync(args);
     if (!parsed.success) return failure(refusal(tool, parsed.error));
 
     const progressToken = params._meta?.progressToken;
@@ -73,6 +77,22 @@ function withoutNulls(value: unknown): unknown {
       .filter(([, field]) => field !== null)
       .map(([key, field]) => [key, withoutNulls(field)]),
   );
+}
+
+/**
+ * A list longer than one call may carry, found before any entry is read: checking each entry of an
+ * oversized list would hold the server for everyone.
+ */
+function longList(value: unknown, limit: number, path: PropertyKey[] = []): string | undefined {
+  if (Array.isArray(value)) {
+    return value.length > limit ? `${pathOf(path)}: has ${value.length} entries; one call takes at most ${limit} (SINCH_MAX_NUMBERS_PER_CALL)` : undefined;
+  }
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [key, field] of Object.entries(value)) {
+    const found = longList(field, limit, [...path, key]);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /** Every problem with the arguments, each led by its field, e.g. `add[3]: "12" is not a phone number: too short`. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { maxNumbersPerCall, normalizeNumber } from './numbers.js';
+import { normalizeNumber } from './numbers.js';
 
 /** Sinch refuses more than this many numbers in one create, replace, add or remove. */
 export const MAX_NUMBERS_PER_REQUEST = 10_000;
@@ -43,11 +43,6 @@ const MAX_REPORTED_BAD_NUMBERS = 25;
 
 /** A list of phone numbers, normalized to E.164 and de-duplicated; one bad entry refuses the list. */
 export const PhoneNumbers = z.array(z.string()).transform((raw, ctx) => {
-  const limit = maxNumbersPerCall();
-  if (raw.length > limit) {
-    ctx.addIssue({ code: 'custom', message: `has ${raw.length} numbers; one call takes at most ${limit} (SINCH_MAX_NUMBERS_PER_CALL)` });
-    return z.NEVER;
-  }
   const numbers = new Set<string>();
   let bad = 0;
   for (const [index, entry] of raw.entries()) {
