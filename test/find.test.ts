@@ -301,14 +301,14 @@ describe('remove_numbers_everywhere', () => {
       const group = e.emulator.store.create({ name: 'Loyalty gold', members: [bare(STOP), bare(number(1))] });
 
       const declined = await e.fails('remove_numbers_everywhere', { numbers: [STOP] });
-      expect(declined).toMatch(/^Nothing was changed: the user declined\. Removing 1 number from the 1 group that hold them/);
+      expect(declined).toMatch(/^Nothing was changed: the user declined\. Removing 1 number from the 1 group that holds them/);
       expect(e.emulator.store.members(group.id)).toContain(bare(STOP));
 
       answer = 'accept';
       const done = await e.ok<Removal>('remove_numbers_everywhere', { numbers: [STOP] });
       expect(done.changed).toEqual([{ id: group.id, name: 'Loyalty gold', removed: [STOP] }]);
       expect(e.elicitations.map(({ message }) => message)).toEqual(
-        Array(2).fill(`Removing 1 number from the 1 group that hold them: "Loyalty gold" (${group.id}): 1 number. Other members stay. Go ahead?`),
+        Array(2).fill(`Removing 1 number from the 1 group that holds them: "Loyalty gold" (${group.id}): 1 number. Other members stay. Go ahead?`),
       );
       expect(e.emulator.store.members(group.id)).toEqual([bare(number(1))]);
     } finally {
@@ -349,7 +349,7 @@ describe('remove_numbers_everywhere', () => {
 
     const again = await h.ok<Removal>('remove_numbers_everywhere', { numbers: [STOP], confirm: true });
 
-    expect(again).toEqual({ searched: 5, changed: [{ id: broken.id, name: 'Campaign 2', removed: [STOP] }], failed: [], message: 'Removed from all 1 group that held them.' });
+    expect(again).toEqual({ searched: 5, changed: [{ id: broken.id, name: 'Campaign 2', removed: [STOP] }], failed: [], message: 'Removed from the group that held them.' });
     for (const group of groups) expect(membersOf(group.id)).not.toContain(STOP);
   });
 

@@ -19,7 +19,7 @@ function consequence(holders: Holder[]): string {
   const leaving = new Set(holders.flatMap(({ numbers }) => numbers)).size;
   const named = holders.slice(0, NAMED_GROUPS).map(({ group, numbers }) => `${label(group)}: ${plural(numbers.length, 'number')}`);
   const more = holders.length > NAMED_GROUPS ? `; and ${plural(holders.length - NAMED_GROUPS, 'more group')}` : '';
-  return `Removing ${plural(leaving, 'number')} from the ${plural(holders.length, 'group')} that hold them: ${named.join('; ')}${more}. Other members stay.`;
+  return `Removing ${plural(leaving, 'number')} from the ${plural(holders.length, 'group')} that ${holders.length === 1 ? 'holds' : 'hold'} them: ${named.join('; ')}${more}. Other members stay.`;
 }
 
 type Outcome = { changed: string[] } | { failed: string } | { notStarted: true };
@@ -92,7 +92,7 @@ export default defineTool({
 
 function summary(changed: number, failed: number, notStarted: number, signal: AbortSignal): string {
   const total = changed + failed + notStarted;
-  if (changed === total) return `Removed from all ${plural(total, 'group')} that held them.`;
+  if (changed === total) return `Removed from ${total === 1 ? 'the group' : `all ${total} groups`} that held them.`;
   const parts = [`Removed from ${changed} of ${plural(total, 'group')}`];
   if (failed > 0) parts.push(`${failed} failed (see failed)`);
   if (notStarted > 0) parts.push(`${notStarted} not started, as ${signal.reason instanceof Error ? signal.reason.message : 'the call was stopped'}`);
