@@ -49,6 +49,8 @@ describe('unknown arguments are refused, never dropped', () => {
     update_group: { group_id: ID },
     replace_group: { group_id: ID, members: [] },
     delete_group: { group_id: ID },
+    find_numbers: { numbers: [] },
+    remove_numbers_everywhere: { numbers: [] },
   };
 
   test('every tool is covered here', () => {

@@ -614,15 +614,15 @@ describe('read-only mode and tool selection', () => {
   test('readOnly: true offers only the tools that change nothing', async () => {
     const ro = await startHarness({ readOnly: true });
     try {
-      expect(await toolNames(ro)).toEqual(['get_group', 'list_group_members', 'list_groups']);
+      expect(await toolNames(ro)).toEqual(['find_numbers', 'get_group', 'list_group_members', 'list_groups']);
       const { tools } = await ro.client.listTools();
       expect(tools.every((t) => t.annotations?.readOnlyHint === true)).toBe(true);
 
       const group = ro.emulator.store.create({ name: 'G', members: [number(0)] });
-      for (const tool of ['update_group', 'replace_group', 'delete_group', 'create_group']) {
+      for (const tool of ['update_group', 'replace_group', 'delete_group', 'create_group', 'remove_numbers_everywhere']) {
         const result = await ro.call(tool, { group_id: group.id, members: [], confirm: true });
         expect(result.isError, tool).toBe(true);
-        expect(textOf(result)).toBe(`There is no tool "${tool}"; the tools are list_groups, get_group, list_group_members.`);
+        expect(textOf(result)).toBe(`There is no tool "${tool}"; the tools are list_groups, get_group, list_group_members, find_numbers.`);
       }
       expect(ro.emulator.requests).toEqual([]);
       expect(await ro.ok('get_group', { group_id: group.id })).toEqual(group);
@@ -650,10 +650,10 @@ describe('read-only mode and tool selection', () => {
     }
   });
 
-  test('readOnly: false offers all seven', async () => {
+  test('readOnly: false offers all nine', async () => {
     const all = await startHarness({ readOnly: false });
     try {
-      expect(await toolNames(all)).toHaveLength(7);
+      expect(await toolNames(all)).toHaveLength(9);
     } finally {
       await all.close();
     }

@@ -12,7 +12,17 @@ import { startEmulator, type Emulator } from '../src/emulator/server.js';
 // The built command line, as `npm start` runs it (`npm test` builds it first).
 const CLI = new URL('../dist/cli/index.js', import.meta.url).pathname;
 
-const TOOLS = ['create_group', 'delete_group', 'get_group', 'list_group_members', 'list_groups', 'replace_group', 'update_group'];
+const TOOLS = [
+  'create_group',
+  'delete_group',
+  'find_numbers',
+  'get_group',
+  'list_group_members',
+  'list_groups',
+  'remove_numbers_everywhere',
+  'replace_group',
+  'update_group',
+];
 
 const hex = () => randomBytes(16).toString('hex');
 
@@ -238,7 +248,7 @@ describe.concurrent('the command line over HTTP (--http)', { timeout: 15_000 }, 
 
     const { resources } = await client.listResources();
     expect(resources).toEqual([
-      { uri: `sinch://groups/${id}`, name: 'Renamed', title: 'SMS group', description: `SMS group ${id}`, mimeType: 'application/json' },
+      { uri: `sinch://groups/${id}`, name: 'Renamed', title: 'Renamed', description: `SMS group ${id}, 2 members`, mimeType: 'application/json' },
     ]);
     const members = await client.readResource({ uri: `sinch://groups/${id}/members` });
     expect(members.contents).toEqual([{ uri: `sinch://groups/${id}/members`, mimeType: 'text/plain', text: '+14155550100\n+14155550101' }]);

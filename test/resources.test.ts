@@ -72,9 +72,9 @@ describe('resources/list', () => {
     const { resources } = await s.client.listResources();
 
     expect(resources).toEqual([
-      { uri: groupUri(c.id), name: 'Gamma', title: 'SMS group', description: `SMS group ${c.id}`, mimeType: 'application/json' },
-      { uri: groupUri(b.id), name: b.id, title: 'SMS group', description: `SMS group ${b.id}`, mimeType: 'application/json' },
-      { uri: groupUri(a.id), name: 'Alpha', title: 'SMS group', description: `SMS group ${a.id}`, mimeType: 'application/json' },
+      { uri: groupUri(c.id), name: 'Gamma', title: 'Gamma', description: `SMS group ${c.id}, 0 members`, mimeType: 'application/json' },
+      { uri: groupUri(b.id), name: b.id, title: `Unnamed group ${b.id}`, description: `SMS group ${b.id}, 1 member`, mimeType: 'application/json' },
+      { uri: groupUri(a.id), name: 'Alpha', title: 'Alpha', description: `SMS group ${a.id}, 2 members`, mimeType: 'application/json' },
     ]);
     expect(summary(s.emulator.requests)).toEqual([`GET ${groupsPath()}`]);
     expect(s.emulator.requests[0]!.query).toEqual({ page: '0', page_size: '100' });

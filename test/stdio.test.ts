@@ -49,7 +49,7 @@ describe('the command line over stdio', () => {
     expect(client.getInstructions()).toMatch(/emulator/);
     const { tools } = await client.listTools();
     expect(tools.map((tool) => tool.name).sort()).toEqual(
-      ['create_group', 'delete_group', 'get_group', 'list_group_members', 'list_groups', 'replace_group', 'update_group'],
+      ['create_group', 'delete_group', 'find_numbers', 'get_group', 'list_group_members', 'list_groups', 'remove_numbers_everywhere', 'replace_group', 'update_group'],
     );
     const list = structured(await client.callTool({ name: 'list_groups', arguments: {} }));
     expect(list.count).toBeGreaterThanOrEqual(2);

@@ -48,6 +48,8 @@ const summary = (requests: RecordedRequest[]) => requests.map(({ method, path })
 /** The changes sent since `mark`: update_group reads the group (and members) first when it removes anything. */
 const postsSince = (mark: number): RecordedRequest[] => since(mark).filter((request) => request.method === 'POST');
 const storedMembers = (id: string) => new Set(h.emulator.store.members(id));
+/** A group as list_groups shows it: what an assistant needs to choose, without created_at. */
+const listed = ({ created_at: _, ...group }: Group) => group;
 
 async function createGroup(args: Record<string, unknown> = {}): Promise<Group> {
   return h.ok<Group>('create_group', args);
@@ -71,21 +73,23 @@ async function allMembers(groupId: string, limit?: number): Promise<MemberPage[]
 const ISO_MILLIS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 describe('tools/list', () => {
-  const READ_ONLY = ['list_groups', 'get_group', 'list_group_members'];
+  const READ_ONLY = ['list_groups', 'get_group', 'list_group_members', 'find_numbers'];
   // update_group too: its removals can empty a group, so it asks before drastic ones.
-  const DESTRUCTIVE = ['update_group', 'replace_group', 'delete_group'];
+  const DESTRUCTIVE = ['update_group', 'replace_group', 'delete_group', 'remove_numbers_everywhere'];
   // The group a change is about, and a new group's name (its maxLength says the rest): the field's
   // name says all a description would.
   const UNDESCRIBED = ['create_group.name', 'update_group.group_id', 'replace_group.group_id', 'delete_group.group_id'];
 
-  test('offers exactly the seven group tools', async () => {
+  test('offers exactly the nine group tools', async () => {
     const { tools } = await h.client.listTools();
     expect(tools.map((tool) => tool.name).sort()).toEqual([
       'create_group',
       'delete_group',
+      'find_numbers',
       'get_group',
       'list_group_members',
       'list_groups',
+      'remove_numbers_everywhere',
       'replace_group',
       'update_group',
     ]);
@@ -93,7 +97,7 @@ describe('tools/list', () => {
 
   test('every tool has a title, a description, described inputs, an output schema and all four hints', async () => {
     const { tools } = await h.client.listTools();
-    expect(tools).toHaveLength(7);
+    expect(tools).toHaveLength(9);
     const undescribed: string[] = [];
     for (const tool of tools) {
       expect(tool.title, tool.name).toEqual(expect.stringMatching(/\S/));
@@ -148,6 +152,8 @@ describe('tools/list', () => {
       update_group: ['group_id'],
       replace_group: expect.arrayContaining(['group_id', 'members']),
       delete_group: ['group_id'],
+      find_numbers: ['numbers'],
+      remove_numbers_everywhere: ['numbers'],
     });
   });
 });
@@ -236,7 +242,7 @@ describe('list_groups', () => {
 
     const page = await h.ok<GroupPage>('list_groups', { page_size: 2 });
 
-    expect(page).toEqual({ page: 0, page_size: 2, count: 3, groups: [c, b], next_page: 1 });
+    expect(page).toEqual({ page: 0, page_size: 2, count: 3, groups: [c, b].map(listed), next_page: 1 });
     const request = h.emulator.requests.at(-1)!;
     expect(request.method).toBe('GET');
     expect(request.path).toBe(groupsPath());
@@ -260,7 +266,7 @@ describe('list_groups', () => {
       [1, 2, 5, 2],
       [2, 1, 5, undefined],
     ]);
-    expect(pages.flatMap((p) => p.groups)).toEqual([...created].reverse());
+    expect(pages.flatMap((p) => p.groups)).toEqual([...created].reverse().map(listed));
     expect(since(5).map((r) => r.query)).toEqual([
       { page: '0', page_size: '2' },
       { page: '1', page_size: '2' },
@@ -541,7 +547,7 @@ describe('delete_group', () => {
 
     await h.ok('delete_group', { group_id: drop.id, confirm: true });
 
-    expect(await h.ok<GroupPage>('list_groups', {})).toEqual({ page: 0, page_size: 1, count: 1, groups: [keep] });
+    expect(await h.ok<GroupPage>('list_groups', {})).toEqual({ page: 0, page_size: 1, count: 1, groups: [listed(keep)] });
   });
 });
 

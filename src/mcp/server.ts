@@ -21,6 +21,8 @@ export interface ServerOptions extends ToolSelection {
 
 const INSTRUCTIONS =
   'Manages Sinch SMS groups: named lists of phone numbers used as SMS recipients. Numbers are in E.164 (e.g. +14155550123). ' +
+  'To find a group by name, call list_groups with name (one call searches every page); to find which groups hold a number, find_numbers; ' +
+  'to opt a number out of every group (e.g. after STOP), remove_numbers_everywhere. ' +
   'Read a group (get_group, list_group_members, or the sinch://groups/{group_id} resources) before changing it, preview changes with dry_run, ' +
   'and prefer update_group to replace_group, which overwrites every member.';
 

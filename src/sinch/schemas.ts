@@ -41,8 +41,14 @@ export const GroupName = z.string().superRefine((name, ctx) => {
 /** Bad entries named one by one before checking stops, so a wrong list can neither flood a reply nor hold the server. */
 const MAX_REPORTED_BAD_NUMBERS = 25;
 
+/** Entries as sent, at most `max` of them when given (published as maxItems). */
+const entries = (max?: number) =>
+  max === undefined
+    ? z.array(z.string())
+    : z.array(z.string()).max(max, { error: (issue) => `has ${(issue.input as unknown[]).length} numbers; this takes at most ${max}` });
+
 /** A list of phone numbers, normalized to E.164 and de-duplicated; one bad entry refuses the list. */
-export const PhoneNumbers = z.array(z.string()).transform((raw, ctx) => {
+const phoneNumbers = (max?: number) => entries(max).transform((raw, ctx) => {
   const numbers = new Set<string>();
   let bad = 0;
   for (const [index, entry] of raw.entries()) {
@@ -63,8 +69,11 @@ export const PhoneNumbers = z.array(z.string()).transform((raw, ctx) => {
   return [...numbers];
 });
 
-/** A list of numbers as every tool describes it: what it is for, then the format with an example. */
-export const numberList = (what: string) => PhoneNumbers.describe(`${what ? `${what} ` : ''}E.164, e.g. "+447700900123".`);
+export const PhoneNumbers = phoneNumbers();
+
+/** A list of numbers as every tool describes it: what it is for, then the format with an example; `max` bounds its length. */
+export const numberList = (what: string, max?: number) =>
+  phoneNumbers(max).describe(`${what ? `${what} ` : ''}E.164, e.g. "+447700900123".`);
 
 const Keyword = z
   .string()

@@ -1,8 +1,10 @@
 import createGroup from './create-group.js';
 import deleteGroup from './delete-group.js';
+import findNumbers from './find-numbers.js';
 import getGroup from './get-group.js';
 import listGroupMembers from './list-group-members.js';
 import listGroups from './list-groups.js';
+import removeNumbersEverywhere from './remove-numbers-everywhere.js';
 import replaceGroup from './replace-group.js';
 import updateGroup from './update-group.js';
 import type { ToolDefinition } from '../tool.js';
@@ -12,7 +14,9 @@ export const tools: readonly ToolDefinition[] = [
   listGroups,
   getGroup,
   listGroupMembers,
+  findNumbers,
   updateGroup,
   replaceGroup,
   deleteGroup,
+  removeNumbersEverywhere,
 ];
