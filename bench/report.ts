@@ -75,7 +75,7 @@ function large({ steps, rssBeforeKiB }: Results['large']): string[] {
     heading('Large groups: through MCP over stdio'),
     table(
       ['step', 'wall', 'Sinch requests', 'MCP request', 'MCP reply', 'peak RSS', 'result'],
-      steps.map((s) => [s.step, ms(s.wallMs, 0), s.sinchRequests, bytes(s.requestBytes), bytes(s.replyBytes), mib(s.peakKiB) + (s.peakIsForStep ? '' : ' *'), s.detail]),
+      steps.map((s) => [s.step, `${int(s.wallMs)} ms`, s.sinchRequests, bytes(s.requestBytes), bytes(s.replyBytes), mib(s.peakKiB) + (s.peakIsForStep ? '' : ' *'), s.detail]),
     ),
     `  Server RSS before the first step: ${mib(rssBeforeKiB)}; peak RSS is the server's VmHWM, reset before each step` +
       (steps.some((s) => !s.peakIsForStep) ? ' (* where the kernel refused: peak since start).' : '.'),
