@@ -3,7 +3,12 @@ import { z } from 'zod';
 import type { OnProgress, SinchGroupsClient } from '../sinch/client.js';
 import { GroupId } from '../sinch/schemas.js';
 import { ConfigError } from '../config.js';
-import type { ChangeNotifier } from './subscriptions.js';
+
+/** Kept by each session (subscriptions.ts); declared with the tool model, which imports nothing else of the MCP surface. */
+export interface ChangeNotifier {
+  /** Tells subscribers that a group changed, and everyone listing resources when groups came or went; never throws. */
+  changed(groupId: string, options?: { listChanged?: boolean }): Promise<void>;
+}
 
 export interface ToolContext extends ChangeNotifier {
   sinch: SinchGroupsClient;
