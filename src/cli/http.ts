@@ -5,7 +5,7 @@ import { HttpRefusal, startHttpServer } from '../http/server.js';
 import { log } from '../log.js';
 import { ToolCalls } from '../mcp/calls.js';
 import { createServer } from '../mcp/server.js';
-import { selectTools, type ToolSelection } from '../mcp/tool.js';
+import { selectTools, type ToolSelection } from '../mcp/tool-selection.js';
 import { tools } from '../mcp/tools/index.js';
 import { SinchGroupsClient } from '../sinch/client.js';
 import { createDispatcher } from '../sinch/http.js';
@@ -25,8 +25,8 @@ export interface HttpCommandOptions extends ToolSelection {
 /** Serves MCP over Streamable HTTP, stateless, so that identical replicas can share any load. */
 export async function serveHttp({ settings, perRequestCredentials, ...selection }: HttpCommandOptions): Promise<void> {
   if (settings.authToken) keepSecret(settings.authToken);
-  // Servers are built per request, so a mistake in the tool selection must be found now, not then.
-  selectTools(tools, selection);
+  // Servers are built per request, from tool sets made once, now.
+  const offered = selectTools(tools, selection);
   const config = loadConfig(process.env, { perRequestCredentials });
   configureNumbers(loadNumberSettings());
   const calls = new ToolCalls();
@@ -39,12 +39,12 @@ export async function serveHttp({ settings, perRequestCredentials, ...selection 
     const { baseUrl, timeoutMs, retry, concurrency } = config;
     serverFor = (request) => {
       const sinch = new SinchGroupsClient({ baseUrl, ...credentialsOf(request), perRequest: true, timeoutMs, retry, concurrency, dispatcher });
-      return createServer({ sinch, calls, ...selection });
+      return createServer({ sinch, tools: offered, readOnly: selection.readOnly, calls });
     };
     close = () => dispatcher.destroy();
   } else {
     const backend = await openBackend(config);
-    serverFor = () => createServer({ sinch: backend.sinch, emulated: backend.emulated, calls, ...selection });
+    serverFor = () => createServer({ sinch: backend.sinch, tools: offered, readOnly: selection.readOnly, emulated: backend.emulated, calls });
     close = () => backend.close();
   }
 

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import pkg from '../../package.json' with { type: 'json' };
 import { ConfigError, loadHttpSettings, loadToolSelection } from '../config.js';
 import { log } from '../log.js';
+import { ToolSelectionError } from '../mcp/tool-selection.js';
 import { VERSION } from '../version.js';
 
 const USAGE = `Usage:
@@ -108,7 +109,7 @@ for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || error instanceof ToolSelectionError) {
     log(error.message);
     process.exit(1);
   }

@@ -3,8 +3,9 @@ import { log } from '../log.js';
 import { describeUnfinished } from '../mcp/errors.js';
 import { ToolCalls } from '../mcp/calls.js';
 import { createServer } from '../mcp/server.js';
+import { selectTools, type ToolSelection } from '../mcp/tool-selection.js';
+import { tools } from '../mcp/tools/index.js';
 import { configureNumbers } from '../sinch/numbers.js';
-import type { ToolSelection } from '../mcp/tool.js';
 import { openBackend } from './backend.js';
 import { StdioTransport } from './stdio-transport.js';
 
@@ -18,6 +19,7 @@ export async function serve(selection: ToolSelection): Promise<void> {
   // stdout carries only protocol messages, whatever a dependency might print.
   console.log = console.info = console.debug = console.error;
 
+  const offered = selectTools(tools, selection);
   const config = loadConfig();
   configureNumbers(loadNumberSettings());
   const maxLineBytes = loadMaxBodyBytes();
@@ -25,7 +27,7 @@ export async function serve(selection: ToolSelection): Promise<void> {
   const backend = await openBackend(config);
   const { sinch } = backend;
   const calls = new ToolCalls();
-  const server = createServer({ sinch, emulated: backend.emulated, calls, ...selection });
+  const server = createServer({ sinch, tools: offered, readOnly: selection.readOnly, emulated: backend.emulated, calls });
   // Lines that are too long, not JSON or not JSON-RPC are answered by the transport itself.
   const transport = new StdioTransport({ maxLineBytes });
   transport.onerror = (error) => log(`stdio: ${error.message}`);
