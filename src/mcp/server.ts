@@ -4,7 +4,7 @@ import type { SinchGroupsClient } from '../sinch/client.js';
 import { NAME, VERSION } from '../version.js';
 import { ToolCalls } from './calls.js';
 import { confirmChange } from './guards.js';
-import { registerCarefulChangePrompt } from './prompts/careful-change.js';
+import { carefulChangePrompt } from './prompts/careful-change.js';
 import { registerGroupResources } from './resources/groups.js';
 import { trackSubscriptions } from './subscriptions.js';
 import { registerTools } from './tool-calls.js';
@@ -31,6 +31,8 @@ const EMULATED =
   ' No Sinch credentials are configured, so this server runs on a local emulator with example groups: nothing reaches Sinch or any phone. ' +
   'Set SINCH_SERVICE_PLAN_ID and SINCH_API_TOKEN to use a real account.';
 
+const PROMPTS = [carefulChangePrompt];
+
 // Shared by every server: building Ajv costs more than all the rest of a stateless HTTP request.
 let validator: AjvJsonSchemaValidator | undefined;
 
@@ -53,6 +55,8 @@ export function createServer({ sinch, tools, readOnly = false, emulated = false,
     changed: notifier.changed,
     confirm: (consequence, confirmed) => confirmChange(server.server, consequence, confirmed),
   });
-  if (offered.some((tool) => tool.name === 'update_group')) registerCarefulChangePrompt(server, sinch);
+  for (const prompt of PROMPTS) {
+    if (offered.some((tool) => tool.name === prompt.requires)) prompt.register(server, sinch);
+  }
   return server;
 }
