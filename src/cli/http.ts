@@ -7,10 +7,8 @@ import { ToolCalls } from '../mcp/calls.js';
 import { createServer } from '../mcp/server.js';
 import { selectTools, type ToolSelection } from '../mcp/tool-selection.js';
 import { tools } from '../mcp/tools/index.js';
-import { SinchGroupsClient } from '../sinch/client.js';
-import { createDispatcher } from '../sinch/http.js';
 import { configureNumbers } from '../sinch/numbers.js';
-import { openBackend } from './backend.js';
+import { openBackend, perRequestClients } from '../backend.js';
 
 /** How long SIGTERM waits for calls under way, as load balancers drain a replica. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -33,15 +31,9 @@ export async function serveHttp({ settings, perRequestCredentials, ...selection 
   let serverFor: (request: IncomingMessage) => ReturnType<typeof createServer>;
   let close: () => Promise<void>;
   if (config.mode === 'per-request') {
-    for (const note of config.notes) log(note);
-    // One pool of connections for every request's client, so the bound holds across all of them.
-    const dispatcher = createDispatcher({ maxConnections: config.maxConnections });
-    const { baseUrl, timeoutMs, retry, concurrency } = config;
-    serverFor = (request) => {
-      const sinch = new SinchGroupsClient({ baseUrl, ...credentialsOf(request), perRequest: true, timeoutMs, retry, concurrency, dispatcher });
-      return createServer({ sinch, tools: offered, readOnly: selection.readOnly, calls });
-    };
-    close = () => dispatcher.destroy();
+    const clients = perRequestClients(config);
+    serverFor = (request) => createServer({ sinch: clients.clientFor(credentialsOf(request)), tools: offered, readOnly: selection.readOnly, calls });
+    close = () => clients.close();
   } else {
     const backend = await openBackend(config);
     serverFor = () => createServer({ sinch: backend.sinch, tools: offered, readOnly: selection.readOnly, emulated: backend.emulated, calls });

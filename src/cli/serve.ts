@@ -6,7 +6,7 @@ import { createServer } from '../mcp/server.js';
 import { selectTools, type ToolSelection } from '../mcp/tool-selection.js';
 import { tools } from '../mcp/tools/index.js';
 import { configureNumbers } from '../sinch/numbers.js';
-import { openBackend } from './backend.js';
+import { openBackend } from '../backend.js';
 import { StdioTransport } from './stdio-transport.js';
 
 /** How long a stopping server waits for tool calls under way, then for the changes it stopped: a desktop
