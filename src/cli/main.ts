@@ -89,8 +89,8 @@ async function main(argv: string[]): Promise<void> {
       ...selection(),
     });
   }
-  const { serve } = await import('./serve.js');
-  return serve(selection());
+  const { serveStdio } = await import('../transports/stdio.js');
+  return serveStdio({ readOnly: values['read-only'], tools: values.tools });
 }
 
 function port(value: string | undefined): number | undefined {
