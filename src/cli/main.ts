@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import pkg from '../../package.json' with { type: 'json' };
-import { ConfigError, loadHttpSettings, loadToolSelection } from '../config.js';
+import { ConfigError } from '../config.js';
 import { log } from '../log.js';
 import { ToolSelectionError } from '../mcp/tool-selection.js';
 import { VERSION } from '../version.js';
@@ -66,7 +66,6 @@ async function main(argv: string[]): Promise<void> {
   const stray = Object.keys(values).find((name) => name !== 'http' && !(FLAGS_OF[mode] as readonly string[]).includes(name));
   if (stray) throw new UsageError(`--${stray} does not apply ${mode === 'emulator' ? 'to the emulator command' : `in ${mode} mode`}`);
 
-  const selection = () => loadToolSelection({ readOnly: values['read-only'], tools: values.tools });
   // Each mode is loaded only when it is used, so starting the stdio server reads as little code as it can.
   if (mode === 'emulator') {
     const { runEmulator } = await import('./emulator.js');
@@ -82,11 +81,13 @@ async function main(argv: string[]): Promise<void> {
     });
   }
   if (mode === 'http') {
-    const { serveHttp } = await import('./http.js');
+    const { serveHttp } = await import('../transports/http.js');
     return serveHttp({
-      settings: loadHttpSettings({ host: values.host, port: port(values.port) }),
+      host: values.host,
+      port: port(values.port),
       perRequestCredentials: values['per-request-credentials'] ?? false,
-      ...selection(),
+      readOnly: values['read-only'],
+      tools: values.tools,
     });
   }
   const { serveStdio } = await import('../transports/stdio.js');

@@ -1,7 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { loadConfig, loadMaxBodyBytes, loadNumberSettings, loadToolSelection } from '../config.js';
+import { loadConfig, loadMaxBodyBytes, loadNumberSettings, loadToolSelection, type ToolFlags } from '../config.js';
 import { log } from '../log.js';
 import { describeUnfinished } from '../mcp/errors.js';
 import { ToolCalls } from '../mcp/calls.js';
@@ -17,7 +17,7 @@ const SHUTDOWN_GRACE_MS = 2_000;
 const STOP_WAIT_MS = 1_000;
 
 /** Serves MCP on stdio, against Sinch when credentials are set and on the built-in emulator otherwise. */
-export async function serveStdio(flags: { readOnly?: boolean; tools?: string }): Promise<void> {
+export async function serveStdio(flags: ToolFlags): Promise<void> {
   // stdout carries only protocol messages, whatever a dependency might print.
   console.log = console.info = console.debug = console.error;
 
