@@ -12,6 +12,7 @@ import { selectTools } from '../mcp/tool-selection.js';
 import { tools } from '../mcp/tools/index.js';
 import { keepSecret, redact, sameSecret } from '../secrets.js';
 import { configureNumbers } from '../sinch/numbers.js';
+import { stopOnSignals } from './shutdown.js';
 
 export interface HttpSettings {
   host: string;
@@ -94,35 +95,32 @@ export async function serveHttp({ host, port, perRequestCredentials, ...toolFlag
   configureNumbers(loadNumberSettings());
   const calls = new ToolCalls();
   let serverFor: (request: IncomingMessage) => ReturnType<typeof createServer>;
-  let close: () => Promise<void>;
+  let closeBackend: () => Promise<void>;
   if (config.mode === 'per-request') {
     const clients = perRequestClients(config);
     serverFor = (request) => createServer({ sinch: clients.clientFor(credentialsOf(request)), tools: offered, readOnly: selection.readOnly, calls });
-    close = () => clients.close();
+    closeBackend = () => clients.close();
   } else {
     const backend = await openBackend(config);
     serverFor = () => createServer({ sinch: backend.sinch, tools: offered, readOnly: selection.readOnly, emulated: backend.emulated, calls });
-    close = () => backend.close();
+    closeBackend = () => backend.close();
   }
 
   const http = await startHttpServer({ ...settings, serverFor });
   log(`serving MCP at ${http.url}${settings.authToken ? ' (bearer token required)' : ''}`);
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+  stopOnSignals(calls, {
+    graceMs: SHUTDOWN_GRACE_MS,
+    stopMs: STOP_WAIT_MS,
     // The replica stops taking requests at once; calls under way get the grace period, then stop before
     // their next request to Sinch and answer with what they applied, before connections are closed.
-    const drained = calls.drain(SHUTDOWN_GRACE_MS, STOP_WAIT_MS);
-    const cutOff = await http.close(drained);
-    const stopped = await drained;
-    if (stopped > 0) log(`${signal}: ${stopped} call(s) still running after ${SHUTDOWN_GRACE_MS / 1000} s were stopped before their next request to Sinch`);
-    if (cutOff > 0) log(`${signal}: ${cutOff} call(s) still waiting for Sinch were cut off; their effect is unknown`);
-    await close();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+    async close(drained, signal) {
+      const cutOff = await http.close(drained);
+      const stopped = await drained;
+      if (stopped > 0) log(`${signal}: ${stopped} call(s) still running after ${SHUTDOWN_GRACE_MS / 1000} s were stopped before their next request to Sinch`);
+      if (cutOff > 0) log(`${signal}: ${cutOff} call(s) still waiting for Sinch were cut off; their effect is unknown`);
+      await closeBackend();
+    },
+  });
 }
 
 /** A gateway's service plan credentials for this request only; they are never logged, nor kept past it. */

@@ -10,6 +10,7 @@ import { selectTools } from '../mcp/tool-selection.js';
 import { tools } from '../mcp/tools/index.js';
 import { configureNumbers } from '../sinch/numbers.js';
 import { openBackend } from '../backend.js';
+import { stopOnSignals } from './shutdown.js';
 
 /** How long a stopping server waits for tool calls under way, then for the changes it stopped: a desktop
  * client that closes stdin waits a few seconds before it kills the process. */
@@ -35,24 +36,22 @@ export async function serveStdio(flags: ToolFlags): Promise<void> {
   const transport = new StdioTransport({ maxLineBytes });
   transport.onerror = (error) => log(`stdio: ${error.message}`);
 
-  let stopping = false;
-  const stop = async (why: string) => {
-    if (stopping) return;
-    stopping = true;
-    process.stdin.pause();
-    // Calls still running after the grace period stop before their next request and answer with what
-    // they applied (on stdout, if the client still reads it, and on stderr); a request Sinch has not
-    // answered by the end is reported as such.
-    await calls.drain(SHUTDOWN_GRACE_MS, STOP_WAIT_MS);
-    const unfinished = await sinch.settle(0);
-    for (const progress of unfinished) log(`${why} before a change was complete: ${describeUnfinished(progress)}`);
-    await server.close();
-    await backend.close();
-    process.exit(0);
-  };
-  process.stdin.on('end', () => void stop('stdin closed'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  const stop = stopOnSignals(calls, {
+    graceMs: SHUTDOWN_GRACE_MS,
+    stopMs: STOP_WAIT_MS,
+    async close(drained, why) {
+      process.stdin.pause();
+      // Calls still running after the grace period stop before their next request and answer with what
+      // they applied (on stdout, if the client still reads it, and on stderr); a request Sinch has not
+      // answered by the end is reported as such.
+      await drained;
+      const unfinished = await sinch.settle(0);
+      for (const progress of unfinished) log(`${why} before a change was complete: ${describeUnfinished(progress)}`);
+      await server.close();
+      await backend.close();
+    },
+  });
+  process.stdin.on('end', () => stop('stdin closed'));
   await server.connect(transport);
 }
 
