@@ -70,8 +70,8 @@ async function main(argv: string[]): Promise<void> {
   if (mode === 'emulator') {
     const { runEmulator } = await import('./emulator.js');
     return runEmulator({
-      host: values.host ?? '127.0.0.1',
-      port: port(values.port) ?? 0,
+      host: values.host,
+      port: port(values.port),
       servicePlanId: values['service-plan-id'],
       apiToken: values['api-token'],
       projectId: values['project-id'],
