@@ -90,7 +90,7 @@ export async function serveHttp({ host, port, perRequestCredentials, ...toolFlag
   if (settings.authToken) keepSecret(settings.authToken);
   const selection = loadToolSelection(toolFlags);
   // Servers are built per request, from tool sets made once, now.
-  const offered = selectTools(tools, selection);
+  const toolSets = selectTools(tools, selection);
   const config = loadConfig(process.env, { perRequestCredentials });
   configureNumbers(loadNumberSettings());
   const calls = new ToolCalls();
@@ -98,11 +98,11 @@ export async function serveHttp({ host, port, perRequestCredentials, ...toolFlag
   let closeBackend: () => Promise<void>;
   if (config.mode === 'per-request') {
     const clients = perRequestClients(config);
-    serverFor = (request) => createServer({ sinch: clients.clientFor(credentialsOf(request)), tools: offered, readOnly: selection.readOnly, calls });
+    serverFor = (request) => createServer({ sinch: clients.clientFor(credentialsOf(request)), tools: toolSets, readOnly: selection.readOnly, calls });
     closeBackend = () => clients.close();
   } else {
     const backend = await openBackend(config);
-    serverFor = () => createServer({ sinch: backend.sinch, tools: offered, readOnly: selection.readOnly, emulated: backend.emulated, calls });
+    serverFor = () => createServer({ sinch: backend.sinch, tools: toolSets, readOnly: selection.readOnly, emulated: backend.emulated, calls });
     closeBackend = () => backend.close();
   }
 

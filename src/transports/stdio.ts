@@ -23,7 +23,7 @@ export async function serveStdio(flags: ToolFlags): Promise<void> {
   console.log = console.info = console.debug = console.error;
 
   const selection = loadToolSelection(flags);
-  const offered = selectTools(tools, selection);
+  const toolSets = selectTools(tools, selection);
   const config = loadConfig();
   configureNumbers(loadNumberSettings());
   const maxLineBytes = loadMaxBodyBytes();
@@ -31,7 +31,7 @@ export async function serveStdio(flags: ToolFlags): Promise<void> {
   const backend = await openBackend(config);
   const { sinch } = backend;
   const calls = new ToolCalls();
-  const server = createServer({ sinch, tools: offered, readOnly: selection.readOnly, emulated: backend.emulated, calls });
+  const server = createServer({ sinch, tools: toolSets, readOnly: selection.readOnly, emulated: backend.emulated, calls });
   // Lines that are too long, not JSON or not JSON-RPC are answered by the transport itself.
   const transport = new StdioTransport({ maxLineBytes });
   transport.onerror = (error) => log(`stdio: ${error.message}`);
