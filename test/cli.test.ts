@@ -67,6 +67,15 @@ describe('the command line', () => {
     expect(wrong.stderr).toMatch(/--nonsense[\s\S]*Usage:/);
   });
 
+  test('--tools naming no tool is reported in one log line, as a wrong setting is, with exit code 1', async () => {
+    for (const args of [['--tools', 'nope'], ['--http', '--port', '0', '--tools', 'nope']]) {
+      const { code, stdout, stderr } = await run(args);
+      expect(stderr).toMatch(/^sinch-groups-mcp: unknown tool "nope" in --tools\/SINCH_TOOLS; the tools are [a-z_, ]+\n$/);
+      expect(code).toBe(1);
+      expect(stdout).toBe('');
+    }
+  });
+
   test('an error nothing catches is reported in one log line and stops it with exit code 1', async () => {
     const { code, stdout, stderr } = await run([], {
       // Thrown once the command line has set up its handler, so that it is the handler that reports it.

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { ConfigError, loadConfig, loadHttpSettings } from '../src/config.js';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { loadHttpSettings } from '../src/transports/http.js';
 
 const SECRET = 'tok-0123456789abcdef';
 

@@ -15,10 +15,12 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { startEmulator, type Emulator } from '../src/emulator/server.js';
 import { createServer, type ServerOptions } from '../src/mcp/server.js';
+import { selectTools, type ToolSelection } from '../src/mcp/tool-selection.js';
+import { tools } from '../src/mcp/tools/index.js';
 import { SinchGroupsClient, type SinchClientOptions } from '../src/sinch/client.js';
 
 /** The server's options (readOnly, only, emulated), and what the client declares and does. */
-export interface SessionOptions extends Omit<ServerOptions, 'sinch'> {
+export interface SessionOptions extends Omit<ServerOptions, 'sinch' | 'tools'>, ToolSelection {
   /** Answers the server's elicitation requests; without it the client cannot be asked anything. */
   elicit?: (params: ElicitRequest['params']) => ElicitResult | Promise<ElicitResult>;
   /** Declared instead of the default: { elicitation: {} } with `elicit`, else none. */
@@ -56,11 +58,11 @@ export const FAST_RETRY = { minDelayMs: 5, maxDelayMs: 50 };
 
 /** The real server over its own Sinch client, connected to an SDK client in memory. */
 export async function connect(sinchOptions: SinchClientOptions, options: SessionOptions = {}): Promise<Connection> {
-  const { elicit, capabilities = elicit ? { elicitation: {} } : {}, onResult, ...serverOptions } = options;
+  const { elicit, capabilities = elicit ? { elicitation: {} } : {}, onResult, readOnly, only, ...serverOptions } = options;
   const sinch = new SinchGroupsClient({ ...sinchOptions, retry: { ...FAST_RETRY, ...sinchOptions.retry } });
   let server: McpServer;
   try {
-    server = createServer({ sinch, ...serverOptions });
+    server = createServer({ sinch, tools: selectTools(tools, { readOnly, only }), readOnly, ...serverOptions });
   } catch (error) {
     // Options the server refuses must not leave the Sinch client's connections open.
     await sinch.close();

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, test } from 'vitest';
-import { StdioTransport } from '../src/cli/stdio-transport.js';
+import { StdioTransport } from '../src/transports/stdio.js';
 
 const open: StdioTransport[] = [];
 afterEach(async () => {

@@ -4,15 +4,18 @@ import type { SinchGroupsClient } from '../sinch/client.js';
 import { NAME, VERSION } from '../version.js';
 import { ToolCalls } from './calls.js';
 import { confirmChange } from './guards.js';
-import { registerCarefulChangePrompt } from './prompts/careful-change.js';
+import { carefulChangePrompt } from './prompts/careful-change.js';
 import { registerGroupResources } from './resources/groups.js';
 import { trackSubscriptions } from './subscriptions.js';
-import { selectTools, type ToolSelection } from './tool.js';
 import { registerTools } from './tool-calls.js';
-import { tools } from './tools/index.js';
+import type { ToolSets } from './tool-selection.js';
 
-export interface ServerOptions extends ToolSelection {
+export interface ServerOptions {
   sinch: SinchGroupsClient;
+  /** The tools the process may offer, selected once at start-up (selectTools). */
+  tools: ToolSets;
+  /** This session gets only the tools that change nothing (--read-only/SINCH_READ_ONLY). */
+  readOnly?: boolean;
   /** True when `sinch` talks to the built-in emulator rather than a Sinch account. */
   emulated?: boolean;
   /** The process's tool calls, which stopping waits for; a server of its own by default. */
@@ -30,12 +33,14 @@ const EMULATED =
   ' No Sinch credentials are configured, so this server runs on a local emulator with example groups: nothing reaches Sinch or any phone. ' +
   'Set SINCH_SERVICE_PLAN_ID and SINCH_API_TOKEN to use a real account.';
 
+const PROMPTS = [carefulChangePrompt];
+
 // Shared by every server: building Ajv costs more than all the rest of a stateless HTTP request.
 let validator: AjvJsonSchemaValidator | undefined;
 
 /** One MCP server (one session) over a Sinch client: tools, group resources with subscriptions, and a prompt. */
-export function createServer({ sinch, emulated = false, calls = new ToolCalls(), ...selection }: ServerOptions): McpServer {
-  const offered = selectTools(tools, selection);
+export function createServer({ sinch, tools, readOnly = false, emulated = false, calls = new ToolCalls() }: ServerOptions): McpServer {
+  const offered = readOnly ? tools.readOnly : tools.all;
   const server = new McpServer(
     { name: NAME, version: VERSION },
     // logging lets a client set the level it wants (logging/setLevel), as MCP clients expect to.
@@ -52,6 +57,8 @@ export function createServer({ sinch, emulated = false, calls = new ToolCalls(),
     changed: notifier.changed,
     confirm: (consequence, confirmed) => confirmChange(server.server, consequence, confirmed),
   });
-  if (offered.some((tool) => tool.name === 'update_group')) registerCarefulChangePrompt(server, sinch);
+  for (const prompt of PROMPTS) {
+    if (offered.some((tool) => tool.name === prompt.requires)) prompt.register(server, sinch);
+  }
   return server;
 }
