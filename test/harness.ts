@@ -258,3 +258,12 @@ export const test = base.extend<Fixtures>({
     });
   },
 });
+
+/** Calls a tool that must be refused before any request reaches Sinch; returns the refusal text. */
+export async function refused(h: Harness, tool: string, args: Record<string, unknown>): Promise<string> {
+  const before = h.emulator.requests.length;
+  const text = await h.fails(tool, args);
+  if (h.emulator.requests.length !== before) throw new Error(`${tool} sent ${h.emulator.requests.length - before} request(s) to Sinch: ${text}`);
+  if (!text.startsWith('Nothing was changed')) throw new Error(`${tool} was refused without "Nothing was changed": ${text}`);
+  return text;
+}
