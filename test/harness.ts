@@ -267,3 +267,6 @@ export async function refused(h: Harness, tool: string, args: Record<string, unk
   if (!text.startsWith('Nothing was changed')) throw new Error(`${tool} was refused without "Nothing was changed": ${text}`);
   return text;
 }
+
+/** The members an emulator holds for a group, in E.164, sorted. */
+export const membersOf = (emulator: Emulator, id: string) => emulator.store.members(id).map((digits) => `+${digits}`).sort();
