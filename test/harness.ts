@@ -7,6 +7,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import {
   ElicitRequestSchema,
+  McpError,
   ResourceListChangedNotificationSchema,
   ResourceUpdatedNotificationSchema,
   type CallToolResult,
@@ -270,3 +271,14 @@ export async function refused(h: Harness, tool: string, args: Record<string, unk
 
 /** The members an emulator holds for a group, in E.164, sorted. */
 export const membersOf = (emulator: Emulator, id: string) => emulator.store.members(id).map((digits) => `+${digits}`).sort();
+
+/** The JSON-RPC error a request was answered with. */
+export async function rpcError(promise: Promise<unknown>): Promise<McpError> {
+  const outcome = await promise.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+  if (!('error' in outcome)) throw new Error(`expected a JSON-RPC error, got ${JSON.stringify(outcome.value)}`);
+  if (!(outcome.error instanceof McpError)) throw new Error(`expected an McpError, got ${String(outcome.error)}`);
+  return outcome.error;
+}
