@@ -1,10 +1,10 @@
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { CallToolResult, Progress } from '@modelcontextprotocol/sdk/types.js';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { afterEach, beforeEach, describe, expect, onTestFinished, test, vi } from 'vitest';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/server.js';
 import type { RetrySettings } from '../src/sinch/http.js';
 import type { Group } from '../src/sinch/schemas.js';
-import { connect as connectServer, listen, startHarness, textOf, type Connection, type Harness } from './harness.js';
+import { bare, connect as connectServer, listen, number, numbers, sent as sentTo, startHarness, textOf, until, type Connection, type Harness } from './harness.js';
 
 // Sinch failing in the ways networks and gateways fail: rate limits, 5xx, cut connections, refused
 // connections, hangs, expired tokens, replies that are not what Sinch documents. Every call goes
@@ -159,24 +159,8 @@ async function startGateway(target: Emulator = h.emulator): Promise<Gateway> {
   return gateway;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
-
-const number = (i: number) => `+1605${String(i).padStart(7, '0')}`;
-const numbers = (count: number, from = 0) => Array.from({ length: count }, (_, i) => number(from + i));
-const digits = (e164: string) => e164.slice(1);
-
-const groupsPath = () => `/xms/v1/${h.emulator.servicePlanId}/groups`;
 /** The requests the emulator received, as "METHOD path" with the groups path shortened to "/groups". */
-const sent = (emulator: Emulator = h.emulator) =>
-  emulator.requests.map(({ method, path }) => `${method} ${path.replace(/^\/xms\/v1\/[^/]+\/groups/, '/groups')}`);
+const sent = (emulator: Emulator = h.emulator) => sentTo(emulator);
 
 /** A group made in the store directly, so the requests counted are only those of the call under test. */
 const existingGroup = () => h.emulator.store.create({ name: 'Team', members: ['+14155550123'] });
@@ -218,7 +202,7 @@ const READS_AND_CHANGES: Record<string, Operation> = {
     request: (id) => `POST /groups/${id}`,
     check: (id, result) => {
       expect(result).toMatchObject({ id, size: 2 });
-      expect(h.emulator.store.members(id)).toEqual(['14155550123', digits(number(1))]);
+      expect(h.emulator.store.members(id)).toEqual(['14155550123', bare(number(1))]);
     },
   },
   replace_group: {
@@ -226,7 +210,7 @@ const READS_AND_CHANGES: Record<string, Operation> = {
     request: (id) => `PUT /groups/${id}`,
     check: (id, result) => {
       expect(result).toMatchObject({ id, name: 'Fresh', size: 1 });
-      expect(h.emulator.store.members(id)).toEqual([digits(number(2))]);
+      expect(h.emulator.store.members(id)).toEqual([bare(number(2))]);
     },
   },
   delete_group: {
@@ -422,7 +406,7 @@ describe('dropped connections', () => {
 
     expect(result).toMatchObject({ id: group.id, size: 2 });
     expect(sent()).toEqual([`POST /groups/${group.id}`, `POST /groups/${group.id}`]);
-    expect(h.emulator.store.members(group.id)).toEqual(['14155550123', digits(number(1))]);
+    expect(h.emulator.store.members(group.id)).toEqual(['14155550123', bare(number(1))]);
   });
 });
 
@@ -629,7 +613,7 @@ describe('progress', () => {
   test('create_group with 25,000 members: 1/3, 2/3, 3/3', async () => {
     const seen: Progress[] = [];
 
-    const result = await h.call('create_group', { name: 'Big', members: numbers(25_000) }, (progress) => seen.push(progress));
+    const result = await h.call('create_group', { name: 'Big', members: numbers(0, 25_000) }, (progress) => seen.push(progress));
 
     expect(result.isError).toBeFalsy();
     expect(seen).toEqual([progressOf(1, 3), progressOf(2, 3), progressOf(3, 3)]);
@@ -641,7 +625,7 @@ describe('progress', () => {
     const group = existingGroup();
     const seen: Progress[] = [];
 
-    const result = await h.call('update_group', { group_id: group.id, add: numbers(25_000) }, (progress) => seen.push(progress));
+    const result = await h.call('update_group', { group_id: group.id, add: numbers(0, 25_000) }, (progress) => seen.push(progress));
 
     expect(result.isError).toBeFalsy();
     expect(seen).toEqual([progressOf(1, 3), progressOf(2, 3), progressOf(3, 3)]);
@@ -653,7 +637,7 @@ describe('progress', () => {
     const group = existingGroup();
     const seen: Progress[] = [];
 
-    const result = await h.call('replace_group', { group_id: group.id, members: numbers(15_000), confirm: true }, (progress) =>
+    const result = await h.call('replace_group', { group_id: group.id, members: numbers(0, 15_000), confirm: true }, (progress) =>
       seen.push(progress),
     );
 
@@ -667,8 +651,8 @@ describe('progress', () => {
     const group = existingGroup();
     const seen: Progress[] = [];
 
-    await h.call('create_group', { name: 'Small', members: numbers(10_000) }, (progress) => seen.push(progress));
-    await h.call('update_group', { group_id: group.id, add: numbers(10) }, (progress) => seen.push(progress));
+    await h.call('create_group', { name: 'Small', members: numbers(0, 10_000) }, (progress) => seen.push(progress));
+    await h.call('update_group', { group_id: group.id, add: numbers(0, 10) }, (progress) => seen.push(progress));
 
     expect(seen).toEqual([]);
     expect(sent()).toEqual(['POST /groups', `POST /groups/${group.id}`]);
@@ -680,7 +664,7 @@ describe('progress', () => {
     h.emulator.faults.push({ after: 1, ...SERVER_ERRORS[500] }, ...Array<typeof SERVER_ERRORS[500]>(7).fill(SERVER_ERRORS[500]));
     const seen: Progress[] = [];
 
-    const result = await h.call('create_group', { name: 'Big', members: numbers(25_000) }, (progress) => seen.push(progress));
+    const result = await h.call('create_group', { name: 'Big', members: numbers(0, 25_000) }, (progress) => seen.push(progress));
 
     expect(result.isError).toBe(true);
     expect(textOf(result)).toContain('It was only partly applied: 1 of 3 requests succeeded');
@@ -691,6 +675,12 @@ describe('progress', () => {
 });
 
 describe('OAuth2 project credentials', () => {
+  /** Fakes only Date, so that a token's lifetime passes at once while HTTP and timers run as usual. */
+  const fakeClock = () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+    onTestFinished(() => void vi.useRealTimers());
+    return Date.now();
+  };
   const TOKEN_PATH = '/oauth2/token';
   const authorizationsOf = (emulator: Emulator) =>
     emulator.requests.filter((r) => r.path !== TOKEN_PATH).map((r) => r.headers.authorization);
@@ -781,10 +771,11 @@ describe('OAuth2 project credentials', () => {
   test('a short-lived token is refreshed before it expires, without a 401', async () => {
     const emulator = await anotherEmulator({ tokenLifetimeSeconds: 2 });
     const project = await openOAuth(emulator);
+    const start = fakeClock();
     await project.ok('list_groups');
 
     // Past half the lifetime (the refresh margin for a 2 s token), but before the token expires.
-    await sleep(1_100);
+    vi.setSystemTime(start + 1_100);
     await project.ok('list_groups');
 
     expect(emulator.tokensIssued).toBe(2);
@@ -796,9 +787,10 @@ describe('OAuth2 project credentials', () => {
   test('a token within its early-refresh margin is still reused', async () => {
     const emulator = await anotherEmulator({ tokenLifetimeSeconds: 2 });
     const project = await openOAuth(emulator);
+    const start = fakeClock();
     await project.ok('list_groups');
 
-    await sleep(400);
+    vi.setSystemTime(start + 999);
     await project.ok('list_groups');
 
     expect(emulator.tokensIssued).toBe(1);
