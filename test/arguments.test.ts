@@ -218,7 +218,6 @@ describe('update_group asks before it removes much', () => {
         'Ask the user; if they agree, call again with confirm: true.',
     );
     expect(stored(h.emulator, group.id)).toHaveLength(35);
-
     await h.ok('update_group', { group_id: group.id, remove_from_group: group.id, confirm: true });
     expect(stored(h.emulator, group.id)).toEqual([]);
   });

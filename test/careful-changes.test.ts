@@ -58,7 +58,6 @@ describe('update_group dry_run', () => {
     const group = seed(s, { name: 'G', members: [a, b] });
 
     const preview = await previewThenApply(s, 'update_group', { group_id: group.id, add: [a, c, d], remove: [d, a] });
-
     expect(preview).toEqual({
       added: { count: 1, sample: [c] },
       removed: { count: 1, sample: [a] },
@@ -72,9 +71,7 @@ describe('update_group dry_run', () => {
   test('a dry run asks only for the group and its members, and returns the group as it is', async ({ h: s }) => {
     const group = seed(s, { name: 'G', members: numbers(0, 3) });
     const mark = s.emulator.requests.length;
-
     const dry = await s.ok<Previewed>('update_group', { group_id: group.id, add: [number(5)], remove: [number(0)], name: 'H', dry_run: true });
-
     expect(summary(since(s.emulator, mark)).sort()).toEqual([`GET ${groupPath(s.emulator, group.id)}`, `GET ${groupPath(s.emulator, group.id)}/members`].sort());
     expect(dry).toEqual({
       ...group,
@@ -103,7 +100,6 @@ describe('update_group dry_run', () => {
     const leavers = seed(s, { members: [number(1), number(8)] });
     const target = seed(s, { name: 'Target', members: [number(2), number(3), number(4), number(8)] });
     const mark = s.emulator.requests.length;
-
     const dry = await s.ok<Previewed>('update_group', {
       group_id: target.id,
       add: [number(5)],
@@ -111,7 +107,6 @@ describe('update_group dry_run', () => {
       remove_from_group: leavers.id,
       dry_run: true,
     });
-
     expect(summary(since(s.emulator, mark)).sort()).toEqual(
       [
         `GET ${groupPath(s.emulator, target.id)}`,
@@ -160,7 +155,6 @@ describe('update_group dry_run', () => {
       add: [number(1), '1605 000 0001', '+1 (605) 000-0001', number(2), number(3)],
       remove: [number(7), '+1 605 000 0007', number(8)],
     });
-
     expect(preview).toEqual({
       added: { count: 2, sample: [number(1), number(3)] },
       removed: { count: 0, sample: [] },
@@ -199,10 +193,8 @@ describe('update_group dry_run', () => {
     const group = seed(s, { members: numbers(0, 3_000) });
     const add = [...numbers(2_000, 6_000)].reverse(); // 1,000 already present
     const remove = numbers(0, 1_500);
-
     // More than 1,000 members leave, so applying it needs the user's consent.
     const preview = await previewThenApply(s, 'update_group', { group_id: group.id, add, remove, confirm: true });
-
     expect(preview).toEqual({
       added: { count: 3_000, sample: numbers(3_000, 3_020) },
       removed: { count: 1_500, sample: numbers(0, 20) },
@@ -232,9 +224,7 @@ describe('replace_group dry_run', () => {
   test('the members become exactly the list; the name is cleared when not given', async ({ h: s }) => {
     const group = seed(s, { name: 'Old', members: numbers(0, 3) });
     const mark = s.emulator.requests.length;
-
     const dry = await s.ok<Previewed>('replace_group', { group_id: group.id, members: [number(1), number(2), number(3), number(4)], dry_run: true });
-
     expect(summary(since(s.emulator, mark)).sort()).toEqual([`GET ${groupPath(s.emulator, group.id)}`, `GET ${groupPath(s.emulator, group.id)}/members`].sort());
     expect(dry).toEqual({
       ...group,
@@ -313,7 +303,6 @@ describe('confirmation without elicitation', () => {
 
   test('delete_group with confirm: true deletes', async ({ h: s }) => {
     const group = seed(s, { name: 'Doomed', members: numbers(0, 3) });
-
     expect(await s.ok('delete_group', { group_id: group.id, confirm: true })).toEqual({ group_id: group.id, deleted: true });
 
     // The assistant vouched for the user, so there is nothing to read first.
@@ -325,7 +314,6 @@ describe('confirmation without elicitation', () => {
     const group = seed(s, { name: 'Old', members: numbers(0, 3) });
 
     const text = await s.fails('replace_group', { group_id: group.id, members: [number(1), number(2), number(3), number(4)] });
-
     expect(text).toBe(
       `Nothing was changed. Replacing group "Old" (${group.id}): 1 of 3 members would be removed, 2 added, leaving 4, ` +
         'the name would change from "Old" to none. Ask the user; if they agree, call again with confirm: true.',
@@ -339,7 +327,6 @@ describe('confirmation without elicitation', () => {
     const group = seed(s, { name: 'Old', members: numbers(0, 3) });
 
     const replaced = await s.ok<Group>('replace_group', { group_id: group.id, members: [number(7)], name: 'New', confirm: true });
-
     expect(replaced).toMatchObject({ id: group.id, name: 'New', size: 1 });
     expect(summary(s.emulator.requests)).toEqual([`PUT ${groupPath(s.emulator, group.id)}`]);
     expect(stored(s, group.id)).toEqual(new Set([number(7)]));
@@ -349,7 +336,6 @@ describe('confirmation without elicitation', () => {
     const group = seed(s, { name: 'Keywords', members: [number(0)], auto_update: { to: '12345', add: { first_word: 'JOIN' } } });
 
     const text = await s.fails('replace_group', { group_id: group.id, members: [number(0)], name: 'Keywords' });
-
     expect(text).toContain('auto_update');
     expect(s.emulator.store.get(group.id).auto_update).toEqual({ to: '12345', add: { first_word: 'JOIN' } });
   });
@@ -366,7 +352,6 @@ describe('confirmation without elicitation', () => {
     }
     expect(s.emulator.requests.filter((r) => r.method !== 'GET')).toEqual([]);
     expect(stored(s, group.id)).toEqual(new Set(numbers(0, 3)));
-
     await s.ok('update_group', { group_id: group.id, remove: numbers(0, 3), confirm: true });
     expect(stored(s, group.id)).toEqual(new Set());
   });
@@ -399,7 +384,6 @@ describe('confirmation with elicitation', () => {
     const group = e.emulator.store.create({ name: 'Doomed', members: numbers(0, 3) });
 
     const result = await e.ok(tool, CHANGES[tool](group.id));
-
     expect(e.elicitations).toHaveLength(1);
     const asked = e.elicitations[0]!;
     expect(asked.message).toBe(`${CONSEQUENCE[tool](group.id)} Go ahead?`);
@@ -425,9 +409,7 @@ describe('confirmation with elicitation', () => {
       },
     });
     groupId = e.emulator.store.create({ name: 'Doomed', members: numbers(0, 3) }).id;
-
     const text = await e.fails(tool, CHANGES[tool](groupId));
-
     expect(text).toContain(`Nothing was changed: group ${groupId} was modified since you read it`);
     expect(e.emulator.requests.filter((r) => r.method !== 'GET')).toEqual([]);
     expect(e.emulator.store.members(groupId)).toHaveLength(4);
@@ -449,7 +431,6 @@ describe('confirmation with elicitation', () => {
 
     // confirm: true in the arguments does not replace asking the user when the client can.
     const result = await e.call(tool, { ...CHANGES[tool](group.id), confirm: true });
-
     expect(result.isError).toBe(true);
     expect(textOf(result)).toBe(`Nothing was changed: the user ${how}. ${CONSEQUENCE[tool](group.id)}`);
     expect(e.elicitations).toHaveLength(1);
@@ -467,7 +448,6 @@ describe('confirmation with elicitation', () => {
     const group = e.emulator.store.create({ name: 'Doomed', members: numbers(0, 3) });
 
     const result = await e.call('delete_group', { group_id: group.id, confirm: true });
-
     expect(result.isError).toBe(true);
     expect(textOf(result)).toContain('no way to ask');
     expect(e.elicitations).toHaveLength(1);
@@ -478,7 +458,6 @@ describe('confirmation with elicitation', () => {
   test('a client that can only elicit by URL is treated as one that cannot ask: confirm: true is needed', async ({ harness }) => {
     const e = await harness({ capabilities: { elicitation: { url: {} } } });
     const group = e.emulator.store.create({ name: 'Doomed', members: numbers(0, 3) });
-
     expect(await e.fails('delete_group', { group_id: group.id })).toContain('call again with confirm: true');
     expect(e.emulator.store.list().count).toBe(1);
     expect(await e.ok('delete_group', { group_id: group.id, confirm: true })).toEqual({ group_id: group.id, deleted: true });
@@ -503,7 +482,6 @@ describe('stale reads: expected_modified_at', () => {
     const group = seed(s, { name: 'G', members: numbers(0, 3) });
 
     await s.ok(tool, { group_id: group.id, expected_modified_at: group.modified_at, ...args });
-
     expect(s.emulator.requests.at(0)).toMatchObject({ method: 'GET', path: groupPath(s.emulator, group.id) });
     expect(s.emulator.requests.at(-1)).toMatchObject({ method, path: groupPath(s.emulator, group.id) });
   });
@@ -511,9 +489,7 @@ describe('stale reads: expected_modified_at', () => {
   test('the same instant written differently counts as unchanged', async ({ h: s }) => {
     const group = seed(s, { members: [number(0)] });
     const sameInstant = group.modified_at.replace('Z', '+00:00');
-
     await s.ok('update_group', { group_id: group.id, add: [number(1)], expected_modified_at: sameInstant });
-
     expect(stored(s, group.id)).toEqual(new Set([number(0), number(1)]));
   });
 
@@ -530,9 +506,7 @@ describe('stale reads: expected_modified_at', () => {
     const now = s.emulator.store.get(group.id);
     expect(now.modified_at).not.toBe(read);
     const mark = s.emulator.requests.length;
-
     const text = await s.fails(tool, { group_id: group.id, expected_modified_at: read, ...args });
-
     expect(text).toBe(
       `Nothing was changed: group ${group.id} was modified since you read it (modified_at is now ${now.modified_at}, not ${read}). ` +
         'Read it again, check the change still makes sense, and retry with the new modified_at.',

@@ -175,7 +175,6 @@ describe('read-only mode and tool selection', () => {
     expect(await toolNames(ro)).toEqual(['get_group', 'list_group_members', 'list_groups']);
     const { tools } = await ro.client.listTools();
     expect(tools.every((t) => t.annotations?.readOnlyHint === true)).toBe(true);
-
     const group = ro.emulator.store.create({ name: 'G', members: [number(0)] });
     for (const tool of ['update_group', 'replace_group', 'delete_group', 'create_group']) {
       const result = await ro.call(tool, { group_id: group.id, members: [], confirm: true });

@@ -76,7 +76,6 @@ const MISSING_ID = '01W4FFL35P4NC4K35SMSGROUP1';
 describe('create', () => {
   it('returns 201 with the group, its size, timestamps and no members field', async () => {
     const res = await call('POST', '', { body: { name: 'VIP customers', members: ['+14155550123', '+447700900123'] } });
-
     expect(res.status).toBe(201);
     expect(res.headers['content-type']).toBe('application/json');
     const group = res.json as Group;
@@ -105,9 +104,7 @@ describe('create', () => {
   it('stores auto_update and existing child_groups and returns them', async () => {
     const child = await createGroup({ name: 'Child' });
     const autoUpdate = { to: '+15551231234', add: { first_word: 'JOIN' }, remove: { first_word: 'Sinch', second_word: 'STOP' } };
-
     const group = await createGroup({ name: 'Parent', child_groups: [child.id], auto_update: autoUpdate });
-
     expect(group.child_groups).toEqual([child.id]);
     expect(group.auto_update).toEqual(autoUpdate);
     expect(group.size).toBe(0); // child members are not merged in
@@ -155,17 +152,14 @@ describe('list', () => {
     const newer = await createGroup({ name: 'Newer' });
 
     const res = await call('GET', '', { query: { page: '0', page_size: '2' } });
-
     expect(res.status).toBe(200);
     expect(res.json).toEqual({ page: 0, page_size: 2, count: 2, groups: [newer, older] });
   });
 
   it('lists all: 3 groups across 2 pages', async () => {
     const [a, b, c] = [await createGroup({ name: 'A' }), await createGroup({ name: 'B' }), await createGroup({ name: 'C' })];
-
     const first = await call('GET', '', { query: { page: '0', page_size: '2' } });
     const second = await call('GET', '', { query: { page: '1', page_size: '2' } });
-
     expect(first.json).toEqual({ page: 0, page_size: 2, count: 3, groups: [c, b] });
     expect(second.json).toEqual({ page: 1, page_size: 1, count: 3, groups: [a] });
   });
@@ -210,7 +204,6 @@ describe('update', () => {
     const res = await call('POST', `/${group.id}`, {
       body: { add: ['+14155550102', '+14155550103'], remove: ['+14155550101', '+14155550103'] },
     });
-
     expect(res.status).toBe(200);
     const updated = res.json as Group;
     expect(updated).toEqual({ ...group, size: 2, modified_at: expect.stringMatching(ISO_MS) });
@@ -221,9 +214,7 @@ describe('update', () => {
   it('ignores duplicate adds, in the request and against existing members', async () => {
     const group = await createGroup({ members: ['+14155550100', '14155550100', '+1 415 555 0100'] });
     expect(group.size).toBe(1);
-
     const res = await call('POST', `/${group.id}`, { body: { add: ['+14155550100', '0014155550100'] } });
-
     expect(res.status).toBe(200);
     expect((res.json as Group).size).toBe(1);
   });
@@ -239,7 +230,6 @@ describe('update', () => {
     const group = await createGroup({ name: 'Temporary' });
 
     const res = await call('POST', `/${group.id}`, { body: { name: null } });
-
     expect(res.status).toBe(200);
     expect(res.json).not.toHaveProperty('name');
     expect((await call('GET', `/${group.id}`)).json).not.toHaveProperty('name');
@@ -247,7 +237,6 @@ describe('update', () => {
 
   it('keeps the name when it is omitted, and renames when it is given', async () => {
     const group = await createGroup({ name: 'Keep me' });
-
     expect((await call('POST', `/${group.id}`, { body: { add: ['+14155550100'] } })).json).toMatchObject({ name: 'Keep me' });
     expect((await call('POST', `/${group.id}`, { body: { name: 'Renamed' } })).json).toMatchObject({ name: 'Renamed' });
   });
@@ -258,11 +247,9 @@ describe('update', () => {
 
     await call('POST', `/${target.id}`, { body: { add_from_group: source.id } });
     expect(await membersOf(target.id)).toEqual(['14155550100', '14155550101', '14155550102']);
-
     // A one-time copy: later changes to the source do not follow.
     await call('POST', `/${source.id}`, { body: { add: ['+14155550103'] } });
     expect(await membersOf(target.id)).toEqual(['14155550100', '14155550101', '14155550102']);
-
     const res = await call('POST', `/${target.id}`, { body: { remove_from_group: source.id } });
     expect((res.json as Group).size).toBe(1);
     expect(await membersOf(target.id)).toEqual(['14155550100']);
@@ -295,7 +282,6 @@ describe('child_groups', () => {
     const created = await call('POST', '', { body: { child_groups: [MISSING_ID] } });
     expect(created.status).toBe(403);
     expect(created.json).toEqual(UNKNOWN_GROUP);
-
     const group = await createGroup({ name: 'Parent' });
     const replaced = await call('PUT', `/${group.id}`, { body: { members: [], child_groups: [MISSING_ID] } });
     expect(replaced.status).toBe(403);
@@ -319,7 +305,6 @@ describe('replace', () => {
     });
 
     const res = await call('PUT', `/${group.id}`, { body: { members: ['+447700900123', '+447700900123'] } });
-
     expect(res.status).toBe(200);
     const replaced = res.json as Group;
     expect(replaced).toEqual({
@@ -337,7 +322,6 @@ describe('replace', () => {
     const group = await createGroup({ name: 'Before' });
 
     const res = await call('PUT', `/${group.id}`, { body: { members: [], name: 'After', child_groups: [child.id] } });
-
     expect(res.json).toMatchObject({ id: group.id, name: 'After', size: 0, child_groups: [child.id] });
   });
 
@@ -366,7 +350,6 @@ describe('delete', () => {
     expect(res.status).toBe(200);
     expect(res.text).toBe('');
     expect(res.headers['content-type']).toBeUndefined();
-
     const afterwards = [
       await call('GET', `/${group.id}`),
       await call('GET', `/${group.id}/members`),
@@ -464,16 +447,13 @@ describe('request format', () => {
     const created = await call('POST', '', { body: { members: ['+14155550100', '+1'] } });
     expect(created.status).toBe(400);
     expect(created.json).toEqual(invalidNumber('members[1]', '+1'));
-
     const group = await createGroup({});
     const added = await call('POST', `/${group.id}`, { body: { add: ['0701740605'] } });
     expect(added.status).toBe(400);
     expect(added.json).toEqual(invalidNumber('add[0]', '0701740605'));
-
     const removed = await call('POST', `/${group.id}`, { body: { remove: ['+1415555010x'] } });
     expect(removed.status).toBe(400);
     expect(removed.json).toEqual(invalidNumber('remove[0]', '+1415555010x'));
-
     const tooLong = await call('PUT', `/${group.id}`, { body: { members: ['+1234567890123456'] } });
     expect(tooLong.json).toEqual(invalidNumber('members[0]', '+1234567890123456'));
   });
@@ -529,7 +509,6 @@ describe('routing', () => {
     const res = await call('PATCH', `/${group.id}`, { body: {} });
     expect(res.status).toBe(405);
     expect(res.headers.allow).toBe('GET, POST, PUT, DELETE');
-
     const members = await call('DELETE', `/${group.id}/members`);
     expect(members.status).toBe(405);
     expect(members.headers.allow).toBe('GET');
@@ -556,7 +535,6 @@ describe('limits', () => {
 
   it('allows 10,000 members and refuses 10,001', async () => {
     expect((await createGroup({ members: numbers(10_000) })).size).toBe(10_000);
-
     const res = await call('POST', '', { body: { members: numbers(10_001) } });
     expect(res.status).toBe(400);
     expect(res.json).toEqual({ code: 'syntax_constraint_violation', text: "Parameter 'members' must have at most 10000 elements." });
@@ -579,7 +557,6 @@ describe('limits', () => {
   it('refuses more than 10 child groups', async () => {
     const children = Array.from({ length: 11 }, () => emulator.store.create({}).id);
     expect((await createGroup({ child_groups: children.slice(0, 10) })).child_groups).toHaveLength(10);
-
     const res = await call('POST', '', { body: { child_groups: children } });
     expect(res.status).toBe(400);
     expect(res.json).toEqual({ code: 'syntax_constraint_violation', text: "Parameter 'child_groups' must have at most 10 elements." });
@@ -628,12 +605,10 @@ describe('fault queue', () => {
       { after: 1, status: 503, body: '{"code":"busy","text":"Later"}' },
       { after: 1, status: 502, body: '<html>', contentType: 'text/html' },
     );
-
     const statuses: number[] = [];
     for (let i = 0; i < 3; i++) statuses.push((await call('GET', '', { query: { page: String(i) } })).status);
     const html = await request(`${emulator.url}/anything`);
     const after = await call('GET');
-
     expect(statuses).toEqual([200, 503, 200]);
     expect(html.statusCode).toBe(502);
     expect(html.headers['content-type']).toBe('text/html');
@@ -664,7 +639,6 @@ describe('seedExampleGroups', () => {
   it('creates the example groups in the store without any request', async () => {
     const [vip, newsletter] = seedExampleGroups(emulator);
     expect(emulator.requests).toEqual([]);
-
     const page = (await call('GET')).json as GroupPage;
     expect(page.groups.map(({ name, size }) => ({ name, size }))).toEqual([
       { name: 'Newsletter', size: 3 },
@@ -724,7 +698,6 @@ describe('OAuth2 token endpoint', () => {
     expect(emulator.tokensIssued).toBe(0);
     const first = await tokenRequest();
     const second = await tokenRequest({ contentType: `${FORM}; charset=utf-8` });
-
     expect(first.status).toBe(200);
     expect(first.headers['content-type']).toBe('application/json');
     expect(first.headers['cache-control']).toBe('no-store');
@@ -842,7 +815,6 @@ describe('OAuth2 token endpoint', () => {
     const missing = await tokenRequest({ contentType: null });
     expect(missing.status).toBe(415);
     expect(missing.json).toEqual(unsupported);
-
     const get = await tokenRequest({ method: 'GET' });
     expect(get.status).toBe(405);
     expect(get.headers.allow).toBe('POST');
@@ -854,12 +826,10 @@ describe('OAuth2 token endpoint', () => {
 describe('project authentication', () => {
   it('serves the groups API under the project with an access token, on the same account as the service plan', async () => {
     const token = await accessToken();
-
     const created = await projectCall(token, 'POST', '', { name: 'Via project', members: ['+14155550100'] });
     expect(created.status).toBe(201);
     const group = created.json as Group;
     expect(group).toMatchObject({ name: 'Via project', size: 1 });
-
     expect((await call('GET', `/${group.id}`)).json).toEqual(group);
     await call('POST', `/${group.id}`, { body: { add: ['+14155550101'] } });
     expect((await projectCall(token, 'GET', `/${group.id}/members`)).json).toEqual(['14155550100', '14155550101']);
@@ -872,13 +842,11 @@ describe('project authentication', () => {
   it('answers 401 with an "expired" challenge once expireTokens() has run, and accepts a new token', async () => {
     const old = await accessToken();
     expect((await projectCall(old, 'GET')).status).toBe(200);
-
     emulator.expireTokens();
     const expired = await projectCall(old, 'GET');
     expect(expired.status).toBe(401);
     expect(expired.headers['www-authenticate']).toBe(EXPIRED_CHALLENGE);
     expect(expired.json).toEqual(EXPIRED);
-
     const fresh = await accessToken();
     expect((await projectCall(fresh, 'GET')).status).toBe(200);
     expect((await projectCall(old, 'GET')).status).toBe(401);
@@ -892,10 +860,8 @@ describe('project authentication', () => {
       const start = Date.parse('2024-06-06T08:59:22.000Z');
       vi.setSystemTime(start);
       const token = await accessToken(custom);
-
       vi.setSystemTime(start + 999);
       expect((await projectCall(token, 'GET', '', undefined, custom)).status).toBe(200);
-
       vi.setSystemTime(start + 1000);
       const expired = await projectCall(token, 'GET', '', undefined, custom);
       expect(expired.status).toBe(401);
@@ -930,21 +896,17 @@ describe('project authentication', () => {
 
   it('refuses the api token on project routes and access tokens on service-plan routes', async () => {
     const token = await accessToken();
-
     const apiTokenOnProject = await projectCall(emulator.apiToken, 'GET');
     expect(apiTokenOnProject.status).toBe(401);
     expect(apiTokenOnProject.json).toEqual(UNAUTHORIZED);
-
     const accessTokenOnPlan = await call('GET', '', { headers: { authorization: `Bearer ${token}` } });
     expect(accessTokenOnPlan.status).toBe(401);
     expect(accessTokenOnPlan.json).toEqual(UNAUTHORIZED);
-
     // An expired token on the service plan is just a wrong token there.
     emulator.expireTokens();
     const expiredOnPlan = await call('GET', '', { headers: { authorization: `Bearer ${token}` } });
     expect(expiredOnPlan.headers['www-authenticate']).toBe('Bearer');
     expect(expiredOnPlan.json).toEqual(UNAUTHORIZED);
-
     const otherProject = await request(`${emulator.url}/xms/v1/${emulator.servicePlanId}x/groups`, {
       headers: { authorization: `Bearer ${await accessToken()}` },
     });
@@ -971,18 +933,15 @@ describe('fault kinds', () => {
     emulator.faults.push({ delayMs: 300 });
     const started = performance.now();
     const pending = call('POST', '', { body: { name: 'Slow' } });
-
     expect(await stateAfter(pending, 100)).toBe('pending');
     expect(emulator.requests).toHaveLength(1);
     const res = await pending;
     const elapsed = performance.now() - started;
-
     expect(res.status).toBe(201);
     expect(res.json).toMatchObject({ name: 'Slow' });
     // Timers count whole milliseconds of loop time, so allow one below.
     expect(elapsed).toBeGreaterThanOrEqual(299);
     expect(emulator.faults).toEqual([]);
-
     const quick = performance.now();
     expect((await call('GET')).status).toBe(200);
     expect(performance.now() - quick).toBeLessThan(250);
@@ -1023,14 +982,12 @@ describe('fault kinds', () => {
       own.faults.push({ hang: true }, { hang: true, delayMs: 60_000 }, { delayMs: 60_000 });
       const url = `${own.url}/xms/v1/${own.servicePlanId}/groups`;
       const headers = { authorization: `Bearer ${own.apiToken}` };
-
       await expect(request(url, { headers, dispatcher: impatient })).rejects.toMatchObject({ code: 'UND_ERR_HEADERS_TIMEOUT' });
 
       const hanging = request(url, { headers }).then(() => 'answered', (error: { code?: string }) => error.code);
       const delayed = request(url, { headers }).then(() => 'answered', (error: { code?: string }) => error.code);
       await vi.waitFor(() => expect(own.requests).toHaveLength(3));
       expect(await stateAfter(hanging, 100)).toBe('pending');
-
       const closing = performance.now();
       await own.close();
       expect(performance.now() - closing).toBeLessThan(500);
@@ -1068,7 +1025,6 @@ describe('fault kinds', () => {
       { path: '/oauth2/token', status: 429 },
     );
     const group = emulator.store.create({ members: ['+14155550100'] });
-
     expect((await call('GET', `/${group.id}`)).status).toBe(500);
     expect((await call('GET', `/${group.id}`)).status).toBe(200);
     expect((await call('GET', `/${group.id}/members`)).status).toBe(502);

@@ -175,11 +175,9 @@ describe.concurrent('the command line over HTTP (--http)', { timeout: 15_000 }, 
     expect(client.getServerVersion()?.name).toBe('sinch-groups-mcp');
     // Configured credentials mean a real account: nothing about the emulator.
     expect(client.getInstructions()).not.toMatch(/emulator/);
-
     const { tools } = await client.listTools();
     expect(tools.map((tool) => tool.name).sort()).toEqual(TOOL_NAMES);
     expect(sinch.requests).toEqual([]);
-
     const created = await ok(client, 'create_group', { name: 'Http', members: ['+1 415 555 0100'] });
     expect(created).toMatchObject({ name: 'Http', size: 1 });
     const id = created.id as string;
@@ -215,7 +213,6 @@ describe.concurrent('the command line over HTTP (--http)', { timeout: 15_000 }, 
     const sinch = await emulator();
     const token = hex();
     const { port, stderr } = await serve(cleanEnv({ ...sinchEnv(sinch), MCP_AUTH_TOKEN: token }));
-
     for (const headers of [{}, bearer(hex()), bearer(`${token}x`), bearer(token.slice(0, -1)), { Authorization: `Basic ${token}` }, { Authorization: token }]) {
       const reply = await raw({ port, headers, body: LIST_GROUPS });
       expect(reply.status, JSON.stringify(headers)).toBe(401);
@@ -223,13 +220,11 @@ describe.concurrent('the command line over HTTP (--http)', { timeout: 15_000 }, 
       expect(messageOf(reply)).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32600, message: expect.stringMatching(/^Unauthorized/) } });
     }
     expect(sinch.requests).toEqual([]);
-
     // The same request with the token goes through, so it was the token that was refused.
     const allowed = await raw({ port, headers: bearer(token), body: LIST_GROUPS });
     expect(allowed.status).toBe(200);
     expect(messageOf(allowed)).toMatchObject({ id: 1, result: { structuredContent: { count: 0, groups: [] } } });
     expect(requestLines(sinch)).toEqual([`GET /xms/v1/${sinch.servicePlanId}/groups`]);
-
     const health = await raw({ port, method: 'GET', path: '/healthz' });
     expect(health.status).toBe(200);
     expect(JSON.parse(health.body)).toEqual({ status: 'ok' });
@@ -242,7 +237,6 @@ describe.concurrent('the command line over HTTP (--http)', { timeout: 15_000 }, 
     const { port } = await serve(cleanEnv({ ...sinchEnv(sinch), MCP_AUTH_TOKEN: token, MCP_ALLOWED_HOSTS: 'mcp.example.com' }));
     const body = rpc('tools/list');
     const status = async (headers: Record<string, string>) => (await raw({ port, headers: { ...bearer(token), ...headers }, body })).status;
-
     expect(await status({ Host: 'evil.example' })).toBe(403);
     expect(await status({ Host: `evil.example:${port}` })).toBe(403);
     expect(await status({ Host: `mcp.example.com.evil.example:${port}` })).toBe(403);
@@ -251,14 +245,12 @@ describe.concurrent('the command line over HTTP (--http)', { timeout: 15_000 }, 
     expect(await status({ Origin: 'null' })).toBe(403);
     const refused = await raw({ port, headers: { ...bearer(token), Host: 'evil.example' }, body });
     expect(messageOf(refused)).toMatchObject({ error: { message: expect.stringMatching(/^Forbidden: Host "evil.example"/) } });
-
     expect(await status({ Host: `127.0.0.1:${port}` })).toBe(200);
     expect(await status({ Host: `localhost:${port}` })).toBe(200);
     expect(await status({ Host: `mcp.example.com:${port}` })).toBe(200);
     expect(await status({ Host: 'mcp.example.com' })).toBe(200);
     expect(await status({ Origin: `http://localhost:${port}` })).toBe(200);
     expect(await status({ Origin: 'https://mcp.example.com' })).toBe(200);
-
     const allowed = await raw({ port, headers: { ...bearer(token), Host: `mcp.example.com:${port}` }, body });
     const { result } = messageOf(allowed) as { result: { tools: Array<{ name: string }> } };
     expect(result.tools.map((tool) => tool.name).sort()).toEqual(TOOL_NAMES);
@@ -272,14 +264,12 @@ describe.concurrent('the command line over HTTP (--http)', { timeout: 15_000 }, 
       const base = rpc('tools/call', { name: 'list_groups', arguments: {}, _meta: { pad: '' } });
       return base.replace('"pad":""', `"pad":"${'x'.repeat(size - base.length)}"`);
     };
-
     const large = await raw({ port, headers: bearer(token), body: padded(1001) });
     expect(large.status).toBe(413);
     expect(messageOf(large)).toMatchObject({ id: null, error: { code: -32600, message: expect.stringMatching(/MCP_MAX_BODY_BYTES/) } });
     const huge = await raw({ port, headers: bearer(token), body: padded(200_000) });
     expect(huge.status).toBe(413);
     expect(sinch.requests).toEqual([]);
-
     const fits = await raw({ port, headers: bearer(token), body: padded(1000) });
     expect(fits.status).toBe(200);
     expect(messageOf(fits)).toMatchObject({ id: 1, result: { structuredContent: { count: 0 } } });
@@ -317,7 +307,6 @@ describe.concurrent('the command line over HTTP (--http)', { timeout: 15_000 }, 
     );
     expect(await slow.closed).toMatch(/^HTTP\/1\.1 408 /);
     expect(sinch.requests).toEqual([]);
-
     // The limit is on receiving the request: the answer may take as long as Sinch does.
     sinch.faults.push({ path: '/groups', delayMs: 1_000 });
     const reply = await raw({ port: server.port, headers: bearer(token), body });
@@ -341,7 +330,6 @@ describe.concurrent('the command line over HTTP (--http)', { timeout: 15_000 }, 
     );
     expect(refused).toMatch(/^E[A-Z]+$/);
     await until(() => /refused 1 connection\(s\): 2 were open already \(MCP_MAX_CONNECTIONS\)/.test(server.stderr()));
-
     held[0]!.end();
     let status: number | undefined;
     await until(() => status === 200, 'a connection is taken again', 5_000, async () => {
@@ -395,7 +383,6 @@ describe.concurrent('the command line over HTTP (--http)', { timeout: 15_000 }, 
       const token = hex();
       const server = await perRequest(serve, sinch, token);
       const wrong = `wrong${hex()}`;
-
       const right = await connect(server.url, { ...bearer(token), ...credentials(sinch.servicePlanId, sinch.apiToken) });
       const created = await ok(right, 'create_group', { name: 'Mine' });
       expect(sinch.requests).toHaveLength(1);
@@ -412,7 +399,6 @@ describe.concurrent('the command line over HTTP (--http)', { timeout: 15_000 }, 
       expect(textOf(refused)).not.toContain(wrong);
       expect(sinch.requests).toHaveLength(2);
       expect(sinch.requests[1]?.headers.authorization).toBe(`Bearer ${wrong}`);
-
       const before = sinch.requests.length;
       const missing: Record<string, string>[] = [
         {},
@@ -431,7 +417,6 @@ describe.concurrent('the command line over HTTP (--http)', { timeout: 15_000 }, 
       const noBearer = await raw({ port: server.port, headers: credentials(sinch.servicePlanId, sinch.apiToken), body: LIST_GROUPS });
       expect(noBearer.status).toBe(401);
       expect(sinch.requests).toHaveLength(before);
-
       for (const secret of [sinch.apiToken, wrong, token]) expect(server.stderr()).not.toContain(secret);
       expect(server.stderr()).toMatch(/credentials in the environment are not used/);
     });
@@ -448,7 +433,6 @@ describe.concurrent('the command line over HTTP (--http)', { timeout: 15_000 }, 
       const outcomes = await Promise.all(
         clients.flatMap((client, i) => Array.from({ length: 8 }, (_, j) => call(client, 'create_group', { name: `k${i}-${j}` }).then((result) => ({ i, j, result })))),
       );
-
       for (const { i, j, result } of outcomes) {
         if (accounts[i]!.good) {
           expect(result.isError, textOf(result)).toBeFalsy();
@@ -486,7 +470,6 @@ describe.concurrent('the command line over HTTP (--http)', { timeout: 15_000 }, 
     await until(() => sinch.requests.length === 1);
     const signalled = Date.now();
     server.child.kill('SIGTERM');
-
     // While the call is still waiting for Sinch, a new connection finds nothing listening (or, when it
     // raced the close, is dropped at once).
     let refusal: unknown;
@@ -496,7 +479,6 @@ describe.concurrent('the command line over HTTP (--http)', { timeout: 15_000 }, 
     }
     expect(['ECONNREFUSED', 'ECONNRESET']).toContain((refusal as NodeJS.ErrnoException | undefined)?.code);
     expect(settled).toBe(false);
-
     const order: string[] = [];
     const exit = server.exited.finally(() => order.push('exited'));
     const result = await slow.finally(() => order.push('answered'));

@@ -9,7 +9,6 @@ const membersUri = (id: string) => `sinch://groups/${id}/members`;
 describe('the careful_membership_change prompt', () => {
   test('prompts/list offers it with its two required arguments', async ({ h }) => {
     const { prompts } = await h.client.listPrompts();
-
     expect(prompts.map((p) => p.name)).toEqual(['careful_membership_change']);
     expect(prompts[0]!.title).toBe('Careful membership change');
     expect(prompts[0]!.arguments?.map(({ name, required }) => ({ name, required }))).toEqual([
@@ -25,7 +24,6 @@ describe('the careful_membership_change prompt', () => {
       name: 'careful_membership_change',
       arguments: { group_id: group.id, change: 'add +14155550123' },
     });
-
     expect(result.messages).toHaveLength(1);
     const [message] = result.messages;
     expect(message!.role).toBe('user');
@@ -49,7 +47,6 @@ describe('the careful_membership_change prompt', () => {
   test('in read-only mode the prompt is not offered, but the resources and their completion are', async ({ harness }) => {
     const ro = await harness({ readOnly: true });
     const group = ro.emulator.store.create({ name: 'Team', members: [number(0)] });
-
     expect(ro.client.getServerCapabilities()?.prompts).toBeUndefined();
     expect((await rpcError(ro.client.listPrompts())).code).toBe(METHOD_NOT_FOUND);
     expect((await rpcError(ro.client.getPrompt({ name: 'careful_membership_change', arguments: { group_id: group.id, change: 'x' } }))).code).toBe(

@@ -241,9 +241,7 @@ describe('429 Too Many Requests', () => {
     const operation = ALL_OPERATIONS[tool]!;
     const group = existingGroup();
     h.emulator.faults.push(TOO_MANY);
-
     const result = await h.ok(tool, operation.args(group.id));
-
     expect(sent()).toEqual([operation.request(group.id), operation.request(group.id)]);
     expect(h.emulator.faults).toEqual([]);
     operation.check(group.id, result);
@@ -256,7 +254,6 @@ describe('429 Too Many Requests', () => {
     const slow = await open({ baseUrl: gateway.url, retry: { maxDelayMs: 5_000 } });
 
     const result = await slow.ok('get_group', { group_id: group.id });
-
     expect(result).toMatchObject({ id: group.id });
     expect(gateway.received.map((r) => r.method)).toEqual(['GET', 'GET']);
     expect(gateway.received[1]!.at - gateway.received[0]!.at).toBeGreaterThanOrEqual(990);
@@ -273,16 +270,13 @@ describe('429 Too Many Requests', () => {
     const capped = await open({ baseUrl: gateway.url, retry: { maxDelayMs: 50 } });
 
     await capped.ok('get_group', { group_id: group.id });
-
     expect(gateway.received).toHaveLength(2);
     expect(gateway.received[1]!.at - gateway.received[0]!.at).toBeGreaterThanOrEqual(990);
   });
 
   test('a 429 on every attempt of a create: 4 requests, the last status in the error, no group', async () => {
     h.emulator.faults.push(TOO_MANY, TOO_MANY, TOO_MANY, TOO_MANY, TOO_MANY);
-
     const error = await h.fails('create_group', { name: 'New' });
-
     expect(error).toMatch(/Sinch refused to create group after 4 attempts over \d+ ms \(HTTP 429 too_many_requests: Slow down\.\)/);
     expect(error).toMatch(/Sinch is limiting the request rate and did not process this; it still was over 4 attempts in \d+ ms and gave no time to wait/);
     expect(sent()).toEqual(Array(4).fill('POST /groups'));
@@ -298,9 +292,7 @@ describe('5xx from Sinch', () => {
     const operation = READS_AND_CHANGES[tool]!;
     const group = existingGroup();
     h.emulator.faults.push(SERVER_ERRORS[status]);
-
     const result = await h.ok(tool, operation.args(group.id));
-
     expect(sent()).toEqual([operation.request(group.id), operation.request(group.id)]);
     operation.check(group.id, result);
   });
@@ -308,9 +300,7 @@ describe('5xx from Sinch', () => {
   test('500, 502 and 503 in a row, then success: 4 requests, within the 3 retries', async () => {
     const group = existingGroup();
     h.emulator.faults.push(SERVER_ERRORS[500], SERVER_ERRORS[502], SERVER_ERRORS[503]);
-
     const result = await h.ok('update_group', { group_id: group.id, add: [number(1)] });
-
     expect(result).toMatchObject({ size: 2 });
     expect(sent()).toEqual(Array(4).fill(`POST /groups/${group.id}`));
   });
@@ -318,9 +308,7 @@ describe('5xx from Sinch', () => {
   test.each([500, 502, 503] as const)('create_group after HTTP %i is not retried: 1 request, status and code in the error', async (status) => {
     h.emulator.faults.push(SERVER_ERRORS[status], SERVER_ERRORS[status]);
     const { code, text } = JSON.parse(SERVER_ERRORS[status].body) as { code: string; text: string };
-
     const error = await h.fails('create_group', { name: 'New', members: [number(1)] });
-
     expect(error).toContain(`Sinch refused to create group (HTTP ${status} ${code}: ${text})`);
     expect(error).not.toContain('attempts');
     expect(sent()).toEqual(['POST /groups']);
@@ -332,9 +320,7 @@ describe('5xx from Sinch', () => {
   // again later is how a second group gets made.
   test('a 5xx on create_group warns that the group may exist', async () => {
     h.emulator.faults.push(SERVER_ERRORS[502]);
-
     const error = await h.fails('create_group', { name: 'New' });
-
     expect(error).toContain('HTTP 502 bad_gateway');
     expect(error).toMatch(/may (already )?(exist|have been created|have (created|applied) it)/);
     expect(error).toContain('list_groups');
@@ -346,7 +332,6 @@ describe('5xx from Sinch', () => {
     const viaGateway = await open({ baseUrl: gateway.url });
 
     const error = await viaGateway.fails('create_group', { name: 'Once', members: [number(1)] });
-
     expect(error).toContain('Sinch refused to create group (HTTP 502 bad_gateway: Upstream failed.)');
     expect(gateway.received.map((r) => r.method)).toEqual(['POST']);
     expect(sent()).toEqual(['POST /groups']);
@@ -359,7 +344,6 @@ describe('dropped connections', () => {
     h.emulator.faults.push({ drop: true }, { drop: true });
 
     const error = await h.fails('create_group', { name: 'New' });
-
     expect(error).toContain(
       `create group failed: the connection to Sinch at ${h.emulator.url} was cut after the request was sent, before Sinch answered (UND_ERR_SOCKET: other side closed)`,
     );
@@ -378,7 +362,6 @@ describe('dropped connections', () => {
     const viaGateway = await open({ baseUrl: gateway.url });
 
     const error = await viaGateway.fails('create_group', { name: 'Once' });
-
     expect(error).toContain(`create group failed: the connection to Sinch at ${gateway.url} was cut after the request was sent`);
     expect(error).toContain('check list_groups before creating it again');
     expect(gateway.received.map((r) => r.method)).toEqual(['POST']);
@@ -391,7 +374,6 @@ describe('dropped connections', () => {
     h.emulator.faults.push({ drop: true });
 
     const result = await h.ok(tool, operation.args(group.id));
-
     expect(sent()).toEqual([operation.request(group.id), operation.request(group.id)]);
     operation.check(group.id, result);
   });
@@ -403,7 +385,6 @@ describe('dropped connections', () => {
     const viaGateway = await open({ baseUrl: gateway.url });
 
     const result = await viaGateway.ok('update_group', { group_id: group.id, add: [number(1)] });
-
     expect(result).toMatchObject({ id: group.id, size: 2 });
     expect(sent()).toEqual([`POST /groups/${group.id}`, `POST /groups/${group.id}`]);
     expect(h.emulator.store.members(group.id)).toEqual(['14155550123', bare(number(1))]);
@@ -420,7 +401,6 @@ describe('a connection cut in the middle of a reply', () => {
     const viaGateway = await open({ baseUrl: gateway.url });
 
     const result = await viaGateway.call('get_group', { group_id: group.id });
-
     expect(textOf(result)).not.toContain('range header');
     expect(result.isError).toBeFalsy();
     expect(gateway.received.map((r) => [r.method, r.range])).toEqual([
@@ -435,7 +415,6 @@ describe('a connection cut in the middle of a reply', () => {
     const viaGateway = await open({ baseUrl: gateway.url });
 
     const error = await viaGateway.fails('create_group', { name: 'Once' });
-
     expect(error).toContain(`create group failed: the connection to Sinch at ${gateway.url} was cut while reading its reply (UND_ERR_SOCKET: other side closed)`);
     expect(error).toContain('Sinch may have created the group: check list_groups before creating it again.');
     expect(gateway.received.map((r) => r.method)).toEqual(['POST']);
@@ -447,9 +426,7 @@ describe('retries run out', () => {
   test('a fault on every attempt: "after 4 attempts" with the last status and code', async () => {
     const group = existingGroup();
     h.emulator.faults.push(SERVER_ERRORS[500], SERVER_ERRORS[502], SERVER_ERRORS[500], SERVER_ERRORS[503], SERVER_ERRORS[500]);
-
     const error = await h.fails('get_group', { group_id: group.id });
-
     expect(error).toMatch(new RegExp(`Sinch refused to get group ${group.id} after 4 attempts over \\d+ ms \\(HTTP 503 service_unavailable: Try again later\\.\\)`));
     expect(error).toContain('Sinch had a problem on its side; try again later.');
     expect(sent()).toEqual(Array(4).fill(`GET /groups/${group.id}`));
@@ -462,7 +439,6 @@ describe('retries run out', () => {
     const once = await open({ retry: { maxRetries: 1 } });
 
     const error = await once.fails('delete_group', { group_id: group.id, confirm: true });
-
     expect(error).toMatch(new RegExp(`Sinch refused to delete group ${group.id} after 2 attempts over \\d+ ms \\(HTTP 502 bad_gateway: Upstream failed\\.\\)`));
     expect(sent()).toEqual(Array(2).fill(`DELETE /groups/${group.id}`));
     expect(h.emulator.faults).toHaveLength(1);
@@ -474,7 +450,6 @@ describe('retries run out', () => {
     const never = await open({ retry: { maxRetries: 0 } });
 
     const error = await never.fails('list_groups');
-
     expect(error).toContain('Sinch refused to list groups (HTTP 429 too_many_requests: Slow down.)');
     expect(sent()).toEqual(['GET /groups']);
   });
@@ -484,7 +459,6 @@ describe('retries run out', () => {
     h.emulator.faults.push({ drop: true }, { drop: true }, { drop: true }, { drop: true });
 
     const error = await h.fails('list_group_members', { group_id: group.id });
-
     expect(error).toContain(
       `list members of group ${group.id} failed: the connection to Sinch at ${h.emulator.url} was cut after the request was sent, before Sinch answered (UND_ERR_SOCKET: other side closed) after 4 attempts over `,
     );
@@ -497,7 +471,6 @@ describe('retries run out', () => {
     const bounded = await open({ baseUrl: gateway.url, retry: { maxDelayMs: 10_000, maxElapsedMs: 1_000 } });
 
     const error = await bounded.fails('list_groups');
-
     expect(error).toMatch(
       /^Sinch refused to list groups \(HTTP 429 too_many_requests: Slow down\.\); it asked to wait 5\.0 s, until \d{4}-\d\d-\d\dT[\d:.]+Z, and the retry limits \(SINCH_MAX_RETRIES, SINCH_RETRY_MAX_ELAPSED_MS\) leave no room for that wait/,
     );
@@ -514,7 +487,6 @@ describe('retries run out', () => {
     const started = performance.now();
     const error = await bounded.fails('list_groups');
     const elapsed = performance.now() - started;
-
     expect(error).toMatch(/Sinch refused to list groups after 2 attempts over \d+ ms \(HTTP 503 service_unavailable: Try again later\.\)/);
     expect(sent()).toEqual(['GET /groups', 'GET /groups']);
     expect(elapsed).toBeGreaterThanOrEqual(195);
@@ -536,7 +508,6 @@ describe('connection refused', () => {
     const started = performance.now();
     const error = await refused.fails('create_group', { name: 'New' });
     const elapsed = performance.now() - started;
-
     expect(error).toMatch(
       new RegExp(`^create group failed: could not reach Sinch at ${gone.url} \\(ECONNREFUSED: [^)]*\\) after 4 attempts over \\d+ ms\\. Nothing reached Sinch, so nothing changed\\. Check the network`),
     );
@@ -547,7 +518,6 @@ describe('connection refused', () => {
   test('maxRetries: 1 reports 2 attempts, and the server keeps serving', async () => {
     const gone = await closedPort();
     const refused = await open({ baseUrl: gone.url, retry: { maxRetries: 1 } });
-
     expect(await refused.fails('list_groups')).toContain(`could not reach Sinch at ${gone.url} (ECONNREFUSED`);
     const error = await refused.fails('get_group', { group_id: 'abc123' });
     expect(error).toContain(`get group abc123 failed: could not reach Sinch at ${gone.url}`);
@@ -565,7 +535,6 @@ describe('a Sinch that does not answer', () => {
     const started = performance.now();
     const error = await impatient.fails('get_group', { group_id: group.id });
     const elapsed = performance.now() - started;
-
     expect(error).toContain(`get group ${group.id} failed: Sinch at ${h.emulator.url} did not answer within 300 ms (SINCH_TIMEOUT_MS)`);
     expect(error).not.toContain('attempts');
     expect(elapsed).toBeGreaterThanOrEqual(290);
@@ -577,7 +546,6 @@ describe('a Sinch that does not answer', () => {
     const impatient = await open({ timeoutMs: 300 });
 
     const error = await impatient.fails('create_group', { name: 'New' });
-
     expect(error).toContain('create group failed: Sinch at');
     expect(error).toContain('did not answer within 300 ms (SINCH_TIMEOUT_MS)');
     expect(error).toContain('Sinch may have created the group: check list_groups before creating it again.');
@@ -589,7 +557,6 @@ describe('a Sinch that does not answer', () => {
     h.emulator.faults.push({ path: `/groups/${group.id}`, hang: true });
     const impatient = await open({ timeoutMs: 300 });
     const finished: string[] = [];
-
     const slow = impatient.call('get_group', { group_id: group.id }).then((result) => {
       finished.push('get_group');
       return result;
@@ -598,7 +565,6 @@ describe('a Sinch that does not answer', () => {
     const list = await impatient.ok('list_groups');
     finished.push('list_groups');
     const hung = await slow;
-
     expect(finished).toEqual(['list_groups', 'get_group']);
     expect(list).toMatchObject({ count: 1, groups: [{ id: group.id }] });
     expect(hung.isError).toBe(true);
@@ -612,9 +578,7 @@ describe('progress', () => {
 
   test('create_group with 25,000 members: 1/3, 2/3, 3/3', async () => {
     const seen: Progress[] = [];
-
     const result = await h.call('create_group', { name: 'Big', members: numbers(0, 25_000) }, (progress) => seen.push(progress));
-
     expect(result.isError).toBeFalsy();
     expect(seen).toEqual([progressOf(1, 3), progressOf(2, 3), progressOf(3, 3)]);
     expect(sent()).toEqual(['POST /groups', ...Array(2).fill(`POST /groups/${(result.structuredContent as Group).id}`)]);
@@ -624,9 +588,7 @@ describe('progress', () => {
   test('update_group adding 25,000: 1/3, 2/3, 3/3', async () => {
     const group = existingGroup();
     const seen: Progress[] = [];
-
     const result = await h.call('update_group', { group_id: group.id, add: numbers(0, 25_000) }, (progress) => seen.push(progress));
-
     expect(result.isError).toBeFalsy();
     expect(seen).toEqual([progressOf(1, 3), progressOf(2, 3), progressOf(3, 3)]);
     expect(sent()).toEqual(Array(3).fill(`POST /groups/${group.id}`));
@@ -636,11 +598,9 @@ describe('progress', () => {
   test('replace_group with 15,000: 1/2, 2/2', async () => {
     const group = existingGroup();
     const seen: Progress[] = [];
-
     const result = await h.call('replace_group', { group_id: group.id, members: numbers(0, 15_000), confirm: true }, (progress) =>
       seen.push(progress),
     );
-
     expect(result.isError).toBeFalsy();
     expect(seen).toEqual([progressOf(1, 2), progressOf(2, 2)]);
     expect(sent()).toEqual([`PUT /groups/${group.id}`, `POST /groups/${group.id}`]);
@@ -650,10 +610,8 @@ describe('progress', () => {
   test('a call of a single request sends no progress', async () => {
     const group = existingGroup();
     const seen: Progress[] = [];
-
     await h.call('create_group', { name: 'Small', members: numbers(0, 10_000) }, (progress) => seen.push(progress));
     await h.call('update_group', { group_id: group.id, add: numbers(0, 10) }, (progress) => seen.push(progress));
-
     expect(seen).toEqual([]);
     expect(sent()).toEqual(['POST /groups', `POST /groups/${group.id}`]);
   });
@@ -663,9 +621,7 @@ describe('progress', () => {
     // sent one after the other or at the same time.
     h.emulator.faults.push({ after: 1, ...SERVER_ERRORS[500] }, ...Array<typeof SERVER_ERRORS[500]>(7).fill(SERVER_ERRORS[500]));
     const seen: Progress[] = [];
-
     const result = await h.call('create_group', { name: 'Big', members: numbers(0, 25_000) }, (progress) => seen.push(progress));
-
     expect(result.isError).toBe(true);
     expect(textOf(result)).toContain('It was only partly applied: 1 of 3 requests succeeded');
     expect(textOf(result)).toMatch(/after 4 attempts over \d+ ms \(HTTP 500 internal_error: Something went wrong\.\)/);
@@ -688,11 +644,9 @@ describe('OAuth2 project credentials', () => {
   test('one token, fetched with Basic auth and a form body, is reused for several calls', async () => {
     const emulator = h.emulator;
     const project = await openOAuth(emulator);
-
     const group = await project.ok<Group>('create_group', { name: 'Project' });
     await project.ok('list_groups');
     await project.ok('get_group', { group_id: group.id });
-
     expect(emulator.tokensIssued).toBe(1);
     expect(sent()).toEqual([`POST ${TOKEN_PATH}`, 'POST /groups', 'GET /groups', `GET /groups/${group.id}`]);
     const [tokenRequest, ...calls] = emulator.requests;
@@ -709,9 +663,7 @@ describe('OAuth2 project credentials', () => {
 
   test('10 concurrent calls on a fresh client share one token request', async () => {
     const project = await openOAuth(h.emulator);
-
     const results = await Promise.all(Array.from({ length: 10 }, () => project.ok('list_groups')));
-
     expect(results).toHaveLength(10);
     expect(h.emulator.tokensIssued).toBe(1);
     expect(sent()).toEqual([`POST ${TOKEN_PATH}`, ...Array(10).fill('GET /groups')]);
@@ -722,9 +674,7 @@ describe('OAuth2 project credentials', () => {
     const project = await openOAuth(h.emulator);
     const group = await project.ok<Group>('create_group', { name: 'Project' });
     h.emulator.expireTokens();
-
     const result = await project.ok('get_group', { group_id: group.id });
-
     expect(result).toMatchObject({ id: group.id });
     expect(h.emulator.tokensIssued).toBe(2);
     expect(sent()).toEqual([`POST ${TOKEN_PATH}`, 'POST /groups', `GET /groups/${group.id}`, `POST ${TOKEN_PATH}`, `GET /groups/${group.id}`]);
@@ -741,9 +691,7 @@ describe('OAuth2 project credentials', () => {
     const project = await openOAuth(h.emulator);
     await project.ok('list_groups');
     h.emulator.expireTokens();
-
     await Promise.all(Array.from({ length: 10 }, () => project.ok('list_groups')));
-
     expect(h.emulator.tokensIssued).toBe(2);
     const calls = sent().slice(2);
     expect(calls.filter((call) => call === `POST ${TOKEN_PATH}`)).toHaveLength(1);
@@ -761,9 +709,7 @@ describe('OAuth2 project credentials', () => {
     const project = await openOAuth(h.emulator);
     await project.ok('list_groups');
     h.emulator.expireTokens();
-
     await project.ok('create_group', { name: 'Once' });
-
     expect(sent()).toEqual([`POST ${TOKEN_PATH}`, 'GET /groups', 'POST /groups', `POST ${TOKEN_PATH}`, 'POST /groups']);
     expect(h.emulator.store.list().groups.map((group) => group.name)).toEqual(['Once']);
   });
@@ -773,11 +719,9 @@ describe('OAuth2 project credentials', () => {
     const project = await openOAuth(emulator);
     const start = fakeClock();
     await project.ok('list_groups');
-
     // Past half the lifetime (the refresh margin for a 2 s token), but before the token expires.
     vi.setSystemTime(start + 1_100);
     await project.ok('list_groups');
-
     expect(emulator.tokensIssued).toBe(2);
     expect(sent(emulator)).toEqual([`POST ${TOKEN_PATH}`, 'GET /groups', `POST ${TOKEN_PATH}`, 'GET /groups']);
     const [first, second] = authorizationsOf(emulator);
@@ -789,10 +733,8 @@ describe('OAuth2 project credentials', () => {
     const project = await openOAuth(emulator);
     const start = fakeClock();
     await project.ok('list_groups');
-
     vi.setSystemTime(start + 999);
     await project.ok('list_groups');
-
     expect(emulator.tokensIssued).toBe(1);
   });
 
@@ -801,9 +743,7 @@ describe('OAuth2 project credentials', () => {
     secrets.add(wrongSecret);
     secrets.add(base64(`${h.emulator.keyId}:${wrongSecret}`));
     const project = await openOAuth(h.emulator, wrongSecret);
-
     const error = await project.fails('list_groups');
-
     expect(error).toContain(
       'Sinch refused to get an OAuth access token (HTTP 401 invalid_client: Client authentication failed: unknown key ID or wrong key secret.)',
     );
@@ -821,9 +761,7 @@ describe('OAuth2 project credentials', () => {
   test('the token endpoint failing with 503 is retried like any read', async () => {
     h.emulator.faults.push({ path: TOKEN_PATH, ...SERVER_ERRORS[503] });
     const project = await openOAuth(h.emulator);
-
     await project.ok('list_groups');
-
     expect(sent()).toEqual([`POST ${TOKEN_PATH}`, `POST ${TOKEN_PATH}`, 'GET /groups']);
     expect(h.emulator.tokensIssued).toBe(1);
   });
@@ -835,7 +773,6 @@ describe("replies that are not what Sinch documents", () => {
     h.emulator.faults.push({ status: 200, body: 'not json' });
 
     const error = await h.fails('get_group', { group_id: group.id });
-
     expect(error).toContain(`get group ${group.id} failed: Sinch answered HTTP 200 with a body that is not JSON.`);
     expect(sent()).toEqual([`GET /groups/${group.id}`]);
   });
@@ -845,7 +782,6 @@ describe("replies that are not what Sinch documents", () => {
     h.emulator.faults.push({ status: 200, body: '{"unexpected": true}' });
 
     const error = await h.fails('get_group', { group_id: group.id });
-
     expect(error).toContain(`get group ${group.id} failed: Sinch's reply did not have the documented shape (`);
     expect(sent()).toEqual([`GET /groups/${group.id}`]);
   });
@@ -854,7 +790,6 @@ describe("replies that are not what Sinch documents", () => {
     h.emulator.faults.push({ status: 200, body: '' });
 
     const error = await h.fails('create_group', { name: 'New' });
-
     expect(error).toContain("create group failed: Sinch's reply did not have the documented shape (");
     expect(sent()).toEqual(['POST /groups']);
   });
@@ -862,9 +797,7 @@ describe("replies that are not what Sinch documents", () => {
   test("a proxy's HTML 502 page on a read: retried, then HTTP 502 without the page", async () => {
     const page = { status: 502, contentType: 'text/html', body: '<html><body><h1>502 Bad Gateway</h1><p>nginx</p></body></html>' };
     h.emulator.faults.push(page, page, page, page);
-
     const error = await h.fails('list_groups');
-
     expect(error).toMatch(/^Sinch refused to list groups after 4 attempts over \d+ ms \(HTTP 502\)\. Sinch had a problem on its side; try again later\.$/);
     expect(sent()).toEqual(Array(4).fill('GET /groups'));
   });
@@ -873,7 +806,6 @@ describe("replies that are not what Sinch documents", () => {
     h.emulator.faults.push({ status: 502, contentType: 'text/html', body: '<html>Bad Gateway</html>' });
 
     const error = await h.fails('create_group', { name: 'New' });
-
     expect(error).toContain('Sinch refused to create group (HTTP 502)');
     expect(error).not.toContain('<html>');
     expect(sent()).toEqual(['POST /groups']);
@@ -884,7 +816,6 @@ describe("replies that are not what Sinch documents", () => {
     h.emulator.faults.push({ status: 200, body: `{"id":"${'x'.repeat(33 * 1024 * 1024)}"}` });
 
     const error = await h.fails('get_group', { group_id: group.id });
-
     expect(error).toContain(`get group ${group.id} failed: Sinch's reply was larger than 32 MiB, so it was not read.`);
     expect(sent()).toEqual([`GET /groups/${group.id}`]);
     expect(await h.ok('get_group', { group_id: group.id })).toMatchObject({ id: group.id, name: 'Team' });
@@ -898,7 +829,6 @@ describe("replies that are not what Sinch documents", () => {
     await h.fails('get_group', { group_id: group.id });
     await h.fails('list_group_members', { group_id: group.id });
     await h.fails('list_groups');
-
     expect(await h.ok('list_group_members', { group_id: group.id })).toMatchObject({ total: 1 });
     expect(sent()).toEqual([`GET /groups/${group.id}`, `GET /groups/${group.id}/members`, 'GET /groups', `GET /groups/${group.id}/members`]);
   });
@@ -914,7 +844,6 @@ describe('secrets', () => {
     const viaGateway = await open({ baseUrl: gateway.url });
 
     const error = await viaGateway.fails('get_group', { group_id: group.id });
-
     expect(error).toContain('(HTTP 400 bad_request: Rejected Authorization: Bearer [redacted])');
     expect(error).not.toContain(h.emulator.apiToken);
   });
@@ -935,7 +864,6 @@ describe('secrets', () => {
       (failure: unknown) => (failure instanceof Error ? failure.message : String(failure)),
     );
     texts.push(resourceError);
-
     expect(error).toContain('Rejected Authorization: Bearer [redacted]');
     expect(resourceError).toContain('Rejected Authorization: Bearer [redacted]');
     const echoed = gateway.received.map((r) => tokenIn(r.authorization)!);
@@ -956,9 +884,7 @@ describe('secrets', () => {
       recorded,
     );
     cleanups.push(() => connection.close());
-
     const error = await connection.fails('list_groups');
-
     expect(error).toContain(`(HTTP 401 invalid_client: Got Basic [redacted] (${keyId}:[redacted]))`);
     expect(leaks([error], [keySecret, base64(`${keyId}:${keySecret}`)])).toEqual([]);
     expect(gateway.received.map((r) => r.authorization)).toEqual([`Basic ${base64(`${keyId}:${keySecret}`)}`]);
@@ -969,7 +895,6 @@ describe('secrets', () => {
     await project.ok('list_groups');
     const found = secretsOf(h.emulator);
     const [apiToken, keySecret, basic, ...tokens] = found;
-
     expect(apiToken).toBe(h.emulator.apiToken);
     expect(keySecret).toBe(h.emulator.keySecret);
     expect(basic).toBe(base64(`${h.emulator.keyId}:${h.emulator.keySecret}`));

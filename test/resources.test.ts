@@ -14,7 +14,6 @@ const INVALID_PARAMS = -32602;
 describe('resources/templates/list', () => {
   test('offers the group and its members as templates, JSON and plain text', async ({ h: s }) => {
     const { resourceTemplates } = await s.client.listResourceTemplates();
-
     expect(resourceTemplates.map(({ name, uriTemplate, mimeType, title }) => ({ name, uriTemplate, mimeType, title }))).toEqual([
       { name: 'group', uriTemplate: 'sinch://groups/{group_id}', mimeType: 'application/json', title: 'SMS group' },
       { name: 'group-members', uriTemplate: 'sinch://groups/{group_id}/members', mimeType: 'text/plain', title: 'SMS group members' },
@@ -38,7 +37,6 @@ describe('resources/list', () => {
     const c = seed(s, { name: 'Gamma' });
 
     const { resources } = await s.client.listResources();
-
     expect(resources).toEqual([
       { uri: groupUri(c.id), name: 'Gamma', title: 'SMS group', description: `SMS group ${c.id}`, mimeType: 'application/json' },
       { uri: groupUri(b.id), name: b.id, title: 'SMS group', description: `SMS group ${b.id}`, mimeType: 'application/json' },
@@ -55,9 +53,7 @@ describe('resources/list', () => {
 
   test(`stops at the newest ${LISTED_GROUPS} groups when there are more`, async ({ h: s }) => {
     const created = Array.from({ length: 205 }, (_, i) => seed(s, { name: `G${i}` }));
-
     const { resources } = await s.client.listResources();
-
     expect(LISTED_GROUPS).toBe(200);
     expect(resources).toHaveLength(200);
     expect(resources.map((r) => r.uri)).toEqual(created.slice(5).reverse().map((g) => groupUri(g.id)));
@@ -83,7 +79,6 @@ describe('resources/read', () => {
     const group = seed(s, { name: 'Team', members: [number(1), number(0)], auto_update: { to: '12345', add: { first_word: 'JOIN' } } });
 
     const result = await s.client.readResource({ uri: groupUri(group.id) });
-
     expect(result.contents).toHaveLength(1);
     const [content] = result.contents;
     expect(content).toMatchObject({ uri: groupUri(group.id), mimeType: 'application/json' });
@@ -102,7 +97,6 @@ describe('resources/read', () => {
     const group = seed(s, { members: ['447911123456', '+14058961234', '4612345678', '14058961233'] });
 
     const result = await s.client.readResource({ uri: membersUri(group.id) });
-
     expect(result.contents).toEqual([
       { uri: membersUri(group.id), mimeType: 'text/plain', text: '+14058961233\n+14058961234\n+447911123456\n+4612345678' },
     ]);
@@ -114,7 +108,6 @@ describe('resources/read', () => {
     expect((await s.client.readResource({ uri: membersUri(group.id) })).contents[0]).toMatchObject({ text: number(1) });
 
     await s.ok('update_group', { group_id: group.id, add: [number(0)], name: 'Renamed' });
-
     expect((await s.client.readResource({ uri: membersUri(group.id) })).contents[0]).toMatchObject({ text: `${number(0)}\n${number(1)}` });
     const json = JSON.parse(((await s.client.readResource({ uri: groupUri(group.id) })).contents[0] as { text: string }).text) as Group;
     expect(json).toMatchObject({ name: 'Renamed', size: 2 });
@@ -132,7 +125,6 @@ describe('resources/read', () => {
     ['members', membersUri('01MISSING0000000000000000X')],
   ] as const)('reading a missing group (%s) is a resource-not-found error, not empty contents', async ([_, uri], { h: s }) => {
     const error = await rpcError(s.client.readResource({ uri }));
-
     expect(error.code).toBe(RESOURCE_NOT_FOUND);
     // The client's McpError puts the code in front once; the server adds nothing to the message.
     expect(error.message).toBe('MCP error -32002: Group 01MISSING0000000000000000X does not exist; use list_groups to find the right id.');
@@ -177,7 +169,6 @@ describe('completion/complete of group_id', () => {
     seed(s, { name: 'Other' });
     seed(s, {});
     const prefix = target.id.slice(0, 16);
-
     expect((await complete(s, ref, prefix)).completion).toEqual({ values: [target.id], total: 1, hasMore: false });
     expect((await complete(s, ref, prefix.toLowerCase())).completion).toEqual({ values: [target.id], total: 1, hasMore: false });
     expect((await complete(s, ref, target.id)).completion.values).toEqual([target.id]);
@@ -188,7 +179,6 @@ describe('completion/complete of group_id', () => {
     seed(s, { name: 'Renewals' });
     const desk = seed(s, { name: 'news desk' });
     seed(s, {});
-
     expect((await complete(s, ref, 'NEWS')).completion).toEqual({ values: [desk.id, newsletter.id], total: 2, hasMore: false });
     expect((await complete(s, ref, 'newsl')).completion.values).toEqual([newsletter.id]);
     expect((await complete(s, ref, 'zzz')).completion).toEqual({ values: [], total: 0, hasMore: false });
@@ -196,9 +186,7 @@ describe('completion/complete of group_id', () => {
 
   test('an empty prefix offers the newest groups, at most 100 values of the 200 looked at', async ({ h: s }) => {
     const created = Array.from({ length: 205 }, () => seed(s, {}));
-
     const { completion } = await complete(s, REFS[0], '');
-
     expect(completion).toEqual({ values: created.slice(-100).reverse().map((g) => g.id), total: 200, hasMore: true });
   });
 });
@@ -213,9 +201,7 @@ describe('subscriptions', () => {
   test('create_group sends list_changed (and no update of groups nobody subscribed to)', async ({ h: s }) => {
     const watched = seed(s, { name: 'Watched' });
     await subscribeBoth(s, watched.id);
-
     const group = await s.ok<Group>('create_group', { name: 'New', members: [number(0)] });
-
     expect(group.name).toBe('New');
     expect(s.notices).toEqual([{ listChanged: true }]);
   });
@@ -230,9 +216,7 @@ describe('subscriptions', () => {
     const other = seed(s, { name: 'Other', members: [number(1)] });
     await subscribeBoth(s, group.id);
     await subscribeBoth(s, other.id);
-
     await s.ok('update_group', { group_id: group.id, add: [number(2)] });
-
     expect(s.notices).toEqual(updated(group.id));
   });
 
@@ -242,37 +226,30 @@ describe('subscriptions', () => {
 
     // The only member leaves, which needs the user's consent.
     await s.ok('update_group', { group_id: group.id, remove: [number(0)], confirm: true });
-
     expect(s.notices).toEqual([{ updated: membersUri(group.id) }]);
   });
 
   test('replace_group with confirm: true sends updated for both URIs and no list_changed', async ({ h: s }) => {
     const group = seed(s, { name: 'Mine', members: numbers(0, 3) });
     await subscribeBoth(s, group.id);
-
     await s.ok('replace_group', { group_id: group.id, members: [number(9)], confirm: true });
-
     expect(s.notices).toEqual(updated(group.id));
   });
 
   test('delete_group with confirm: true sends updated for both URIs, then list_changed', async ({ h: s }) => {
     const group = seed(s, { name: 'Doomed', members: numbers(0, 3) });
     await subscribeBoth(s, group.id);
-
     await s.ok('delete_group', { group_id: group.id, confirm: true });
-
     expect(s.notices).toEqual([...updated(group.id), { listChanged: true }]);
   });
 
   test('every mutating tool in a row, each heard once', async ({ h: s }) => {
     const group = seed(s, { name: 'Mine', members: numbers(0, 3) });
     await subscribeBoth(s, group.id);
-
     await s.ok('update_group', { group_id: group.id, name: 'Renamed' });
     await s.ok('replace_group', { group_id: group.id, members: [number(5)], confirm: true });
     await s.ok('create_group', { name: 'Another' });
     await s.ok('delete_group', { group_id: group.id, confirm: true });
-
     expect(s.notices).toEqual([...updated(group.id), ...updated(group.id), { listChanged: true }, ...updated(group.id), { listChanged: true }]);
   });
 
@@ -281,11 +258,9 @@ describe('subscriptions', () => {
     await subscribeBoth(s, group.id);
     await s.ok('update_group', { group_id: group.id, add: [number(1)] });
     expect(s.notices).toEqual(updated(group.id));
-
     await s.client.unsubscribeResource({ uri: groupUri(group.id) });
     await s.ok('update_group', { group_id: group.id, add: [number(2)] });
     expect(s.notices).toEqual([...updated(group.id), { updated: membersUri(group.id) }]);
-
     await s.client.unsubscribeResource({ uri: membersUri(group.id) });
     await s.ok('update_group', { group_id: group.id, add: [number(3)] });
     await s.ok('replace_group', { group_id: group.id, members: [], confirm: true });
@@ -295,21 +270,17 @@ describe('subscriptions', () => {
   test('a dry run sends no notification', async ({ h: s }) => {
     const group = seed(s, { name: 'Mine', members: numbers(0, 3) });
     await subscribeBoth(s, group.id);
-
     await s.ok('update_group', { group_id: group.id, add: [number(7)], dry_run: true });
     await s.ok('replace_group', { group_id: group.id, members: [], dry_run: true });
-
     expect(s.notices).toEqual([]);
   });
 
   test('a change that was refused sends no notification', async ({ h: s }) => {
     const group = seed(s, { name: 'Mine', members: numbers(0, 3) });
     await subscribeBoth(s, group.id);
-
     await s.fails('delete_group', { group_id: group.id });
     await s.fails('replace_group', { group_id: group.id, members: [] });
     await s.fails('update_group', { group_id: group.id, add: [number(7)], expected_modified_at: '2001-01-01T00:00:00.000Z' });
-
     expect(s.notices).toEqual([]);
     expect(s.emulator.store.members(group.id)).toHaveLength(3);
   });
@@ -320,7 +291,6 @@ describe('subscriptions', () => {
     s.emulator.faults.push({ status: 400, body: '{"code":"syntax_constraint_violation","text":"no"}' });
 
     await s.fails('update_group', { group_id: group.id, add: [number(7)] });
-
     expect(s.notices).toEqual([]);
   });
 
@@ -331,7 +301,6 @@ describe('subscriptions', () => {
     s.emulator.faults.push({ after: 1, status: 400, body: '{"code":"syntax_constraint_violation","text":"no"}' });
 
     const text = await s.fails('update_group', { group_id: group.id, add: numbers(1, 12_001) });
-
     expect(text).toContain('only partly applied');
     expect(s.emulator.store.members(group.id)).toHaveLength(10_001);
     expect(s.notices).toEqual(updated(group.id));
@@ -341,7 +310,6 @@ describe('subscriptions', () => {
     s.emulator.faults.push({ after: 1, status: 400, body: '{"code":"syntax_constraint_violation","text":"no"}' });
 
     const text = await s.fails('create_group', { name: 'Big', members: numbers(0, 12_000) });
-
     expect(text).toContain('Do not call create_group again');
     expect(s.emulator.store.list().count).toBe(1);
     expect(s.notices).toEqual([{ listChanged: true }]);
@@ -353,7 +321,6 @@ describe('subscriptions', () => {
 
     await s.ok('update_group', { group_id: group.id, add: [number(1)] });
     await s.ok('create_group', { name: 'New' });
-
     expect(s.notices).toEqual([{ listChanged: true }]);
     expect(await s.client.unsubscribeResource({ uri: 'sinch://batches/123' })).toEqual({});
   });
@@ -366,7 +333,6 @@ describe('elicitation is independent of resources', () => {
     await e.client.subscribeResource({ uri: groupUri(group.id) });
 
     await e.ok('delete_group', { group_id: group.id });
-
     expect(e.elicitations).toHaveLength(1);
     expect(e.notices).toEqual([{ updated: groupUri(group.id) }, { listChanged: true }]);
   });

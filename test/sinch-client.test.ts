@@ -108,9 +108,7 @@ describe('only 2xx is success', () => {
   test('a DELETE answered 302 with an empty body is an error naming the status, and the redirect is not followed', async () => {
     const sinch = await standIn((_req, res) => json(res, 302, undefined, { location: '/elsewhere' }));
     const server = await serverFor(sinch.url);
-
     const error = await server.fails('delete_group', { group_id: ID, confirm: true });
-
     expect(error).toContain(`Sinch answered delete group ${ID} with HTTP 302, which is not a success (redirects are not followed)`);
     expect(sinch.received).toEqual([`DELETE /groups/${ID}`]);
   });
@@ -118,9 +116,7 @@ describe('only 2xx is success', () => {
   test.each([301, 307])('an update answered %i with a group as its body is an error, not the group', async (status) => {
     const sinch = await standIn((_req, res) => json(res, status, groupOf(ID), { location: '/elsewhere' }));
     const server = await serverFor(sinch.url);
-
     const error = await server.fails('update_group', { group_id: ID, add: ['+14155550123'] });
-
     expect(error).toContain(`with HTTP ${status}, which is not a success`);
     expect(sinch.received).toEqual([`POST /groups/${ID}`]);
   });
@@ -130,9 +126,7 @@ describe('ids in replies', () => {
   test('a get answered with another group is an error', async () => {
     const sinch = await standIn((_req, res) => json(res, 200, groupOf(OTHER)));
     const server = await serverFor(sinch.url);
-
     const error = await server.fails('get_group', { group_id: ID });
-
     expect(error).toContain(`get group ${ID} failed: Sinch's reply was about group ${OTHER}, not the group asked for`);
   });
 
@@ -141,7 +135,6 @@ describe('ids in replies', () => {
     const client = clientFor({ baseUrl: sinch.url, concurrency: 1 });
 
     const error = await failure(client.updateGroup(ID, { add: numbers(10_001) }));
-
     expect(String(error)).toContain(`Sinch's reply was about group ${OTHER}, not the group asked for`);
     expect(sinch.received).toEqual([`POST /groups/${ID}`]);
   });
@@ -151,7 +144,6 @@ describe('ids in replies', () => {
     const client = clientFor({ baseUrl: sinch.url, concurrency: 1 });
 
     const error = await failure(client.replaceGroup(ID, { members: numbers(25_000) }));
-
     expect(describeError(error, 'replace_group')).toContain(
       `It was only partly applied: 1 of 3 requests succeeded, then replace group ${ID} failed: Sinch's reply was about group ${OTHER}, not the group asked for.`,
     );
@@ -163,7 +155,6 @@ describe('ids in replies', () => {
     const client = clientFor({ baseUrl: sinch.url });
 
     const error = describeError(await failure(client.createGroup({ name: 'Big', members: numbers(10_001) })), 'create_group');
-
     expect(error).toContain("create group failed: Sinch's reply did not have the documented shape (an id that is not 1 to 64 letters and digits at id)");
     expect(error).toContain('check list_groups before creating it again');
     expect(sinch.received).toEqual(['POST /groups']);
@@ -176,7 +167,6 @@ describe('ids in replies', () => {
         : json(res, 200, groupOf(ID, { child_groups: ['a/b'] })),
     );
     const server = await serverFor(sinch.url);
-
     expect(await server.fails('list_groups')).toContain('(an id that is not 1 to 64 letters and digits at groups.0.id)');
     expect(await server.fails('get_group', { group_id: ID })).toContain('at child_groups.0)');
   });
@@ -195,7 +185,6 @@ describe('a deadline on each attempt, and on all of them', () => {
     const server = await serverFor(sinch.url, { timeoutMs: 300 });
 
     const error = await server.fails('get_group', { group_id: ID });
-
     expect(error).toContain(`get group ${ID} failed: Sinch at ${sinch.url} did not finish its reply within 300 ms (SINCH_TIMEOUT_MS)`);
     expect(sinch.received).toHaveLength(1);
   });
@@ -205,7 +194,6 @@ describe('a deadline on each attempt, and on all of them', () => {
     const server = await serverFor(sinch.url, { timeoutMs: 60_000, retry: { maxElapsedMs: 400 } });
 
     const error = await server.fails('get_group', { group_id: ID });
-
     expect(error).toMatch(
       new RegExp(`did not finish its reply within the 400 ms allowed for all attempts \\(SINCH_RETRY_MAX_ELAPSED_MS\\) after 2 attempts over \\d+ ms`),
     );
@@ -219,7 +207,6 @@ describe('bounded connections', () => {
     const client = clientFor({ baseUrl: sinch.url, maxConnections: 5 });
 
     const groups = await Promise.all(Array.from({ length: 200 }, () => client.getGroup(ID)));
-
     expect(groups).toHaveLength(200);
     expect(sinch.received).toHaveLength(200);
     expect(sinch.sockets.size).toBeGreaterThan(0);
@@ -236,10 +223,8 @@ describe('429 and Retry-After', () => {
   ])('Retry-After: 120 s (as %s) ends the call at once, saying how long and until when', async (_form, header) => {
     const sinch = await standIn((_req, res) => json(res, 429, tooMany, { 'retry-after': header() }));
     const server = await serverFor(sinch.url);
-
     const before = Date.now();
     const error = await server.fails('list_groups');
-
     expect(sinch.received).toEqual(['GET /groups']);
     const match = /it asked to wait (\d+\.\d) s, until (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z), and the retry limits \(SINCH_MAX_RETRIES, SINCH_RETRY_MAX_ELAPSED_MS\) leave no room for that wait/.exec(error);
     expect(match, error).not.toBeNull();
@@ -257,9 +242,7 @@ describe('stopping a change between requests', () => {
     const sinch = await emulator();
     const group = sinch.store.create({ name: 'Team' });
     const client = emulatorClient(sinch);
-
     const error = await failure(client.updateGroup(group.id, { add: numbers(25_000) }, { signal: AbortSignal.abort() }));
-
     expect(error).toBeInstanceOf(ChangeStoppedError);
     expect(describeError(error, 'update_group')).toBe(
       `update_group was stopped before anything was sent. Nothing was sent to Sinch for update group ${group.id} (none of its 3 requests went out), so nothing changed. Call update_group again to make the change.`,
@@ -272,7 +255,6 @@ describe('stopping a change between requests', () => {
     const group = sinch.store.create({ name: 'Team' });
 
     const error = await failure(emulatorClient(sinch).deleteGroup(group.id, { signal: AbortSignal.abort() }));
-
     expect(describeError(error, 'delete_group')).toContain(`Nothing was sent to Sinch for delete group ${group.id}`);
     expect(sinch.store.list().count).toBe(1);
   });
@@ -282,9 +264,7 @@ describe('stopping a change between requests', () => {
     const group = sinch.store.create({ name: 'Team' });
     const client = emulatorClient(sinch);
     const stop = new AbortController();
-
     const error = await failure(client.updateGroup(group.id, { add: numbers(25_000) }, { signal: stop.signal, onProgress: () => stop.abort() }));
-
     expect(sentTo(sinch)).toEqual([`POST /groups/${group.id}`]);
     expect(describeError(error, 'update_group')).toBe(
       `update_group was stopped part-way, as asked; requests already sent were let finish. update group ${group.id}: request 1 of 3 (10,000 numbers): applied; requests 2-3 of 3 (15,000 numbers): not sent. Group ${group.id} now has 10000 members. To finish, call update_group again with the same arguments: repeating the part already applied is harmless.`,
@@ -295,9 +275,7 @@ describe('stopping a change between requests', () => {
     const sinch = await emulator();
     const client = emulatorClient(sinch);
     const stop = new AbortController();
-
     const error = await failure(client.createGroup({ name: 'Big', members: numbers(15_000) }, { signal: stop.signal, onProgress: () => stop.abort() }));
-
     const [created] = sinch.store.list().groups;
     expect(created).toMatchObject({ name: 'Big', size: 10_000 });
     expect((error as ChangeStoppedError).progress.groupId).toBe(created!.id);
@@ -312,12 +290,10 @@ describe('stopping a change between requests', () => {
     sinch.faults.push({ after: 1, path: `/groups/${group.id}`, delayMs: 200 });
     const client = emulatorClient(sinch, { concurrency: 1 });
     const stop = new AbortController();
-
     const change = failure(client.updateGroup(group.id, { add: numbers(25_000) }, { signal: stop.signal }));
     await until(() => sinch.requests.length === 2, 'the second request');
     stop.abort();
     const error = (await change) as ChangeStoppedError;
-
     expect(error.progress.requests.map(({ state }) => state)).toEqual(['applied', 'applied', 'not sent']);
     expect(sinch.store.get(group.id).size).toBe(20_000);
     expect(sentTo(sinch)).toHaveLength(2);
@@ -340,7 +316,6 @@ describe('stopping a change between requests', () => {
     await until(() => sinch.requests.length === 3, 'the second request of the change');
     stop.abort();
     const unfinished: ChangeProgress[] = await client.settle(50);
-
     expect(unfinished).toHaveLength(1);
     expect(unfinished[0]).toMatchObject({ groupId: group.id, operation: { action: 'update group', groupId: group.id } });
     expect(describeUnfinished(unfinished[0]!)).toBe(
@@ -365,7 +340,6 @@ describe('per-request credentials', () => {
     for (let i = 0; i < 1_100; i++) clientFor({ baseUrl: sinch.url, apiToken: `someone-else-${i}-abcdef`, perRequest: true });
 
     const text = describeError(await failure(client.getGroup(ID)), 'get_group');
-
     expect(text).toContain('(HTTP 400 bad_request: Got Bearer [redacted])');
     expect(text).not.toContain(mine);
   });
@@ -377,7 +351,6 @@ describe('per-request credentials', () => {
     const other = clientFor({ baseUrl: sinch.url, apiToken: 'other-token-0123456789', perRequest: true });
 
     const text = describeError(await failure(other.getGroup(ID)), 'get_group');
-
     expect(text).toContain('Got Bearer [redacted] for Group members');
     expect(redact(`a text naming ${odd}`)).toBe(`a text naming ${odd}`);
     expect(redact('other-token-0123456789')).toBe('other-token-0123456789');
@@ -387,7 +360,6 @@ describe('per-request credentials', () => {
     const sinch = await echo();
     const own = 'process-own-token-0123456789';
     const client = clientFor({ baseUrl: sinch.url, apiToken: own });
-
     expect(describeError(await failure(client.getGroup(ID)), 'get_group')).not.toContain(own);
     expect(redact(`log line with ${own}`)).toBe('log line with [redacted]');
   });
@@ -397,9 +369,7 @@ describe('untrusted reply content', () => {
   test("a 20 MB error text is cut to 1,000 characters", async () => {
     const sinch = await standIn((_req, res) => json(res, 400, { code: 'x'.repeat(5_000), text: 'y'.repeat(20 * 1024 * 1024) }));
     const server = await serverFor(sinch.url);
-
     const error = await server.fails('get_group', { group_id: ID });
-
     expect(error).toContain(`(HTTP 400 ${'x'.repeat(999)}…: ${'y'.repeat(999)}…)`);
     expect(error).not.toContain('x'.repeat(1_000));
     expect(error.length).toBeLessThan(3_000);
@@ -411,10 +381,8 @@ describe('untrusted reply content', () => {
       req.method === 'GET' ? json(res, 200, groupOf(ID, { name: `Te\u202Eam\u0000` })) : json(res, 400, { code: `c\u0000ode`, text: hostile }),
     );
     const server = await serverFor(sinch.url);
-
     const error = await server.fails('update_group', { group_id: ID, add: ['+14155550123'] });
     const group = await server.ok('get_group', { group_id: ID });
-
     expect(error).toContain('(HTTP 400 code: Bad [31mred[0m next gnp.exe x)');
     expect(error).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
     expect(group).toMatchObject({ name: 'Team' });
@@ -423,9 +391,7 @@ describe('untrusted reply content', () => {
   test.each([['<script>alert(1)</script>'], ['+1 415 555'], ['']])('a member %j makes the reply malformed, never passed on', async (member) => {
     const sinch = await standIn((_req, res) => json(res, 200, ['14155550123', member]));
     const server = await serverFor(sinch.url);
-
     const error = await server.fails('list_group_members', { group_id: ID });
-
     expect(error).toContain("Sinch's reply did not have the documented shape (a member that is not a phone number (digits only) at 1)");
     expect(error).not.toContain('<script>');
   });
@@ -438,9 +404,7 @@ describe('honest wording when a change may have been applied', () => {
     sinch.faults.push({ after: 1, drop: true }, { drop: true }, { drop: true }, { drop: true });
     const server = await connect({ baseUrl: sinch.url, servicePlanId: sinch.servicePlanId, apiToken: sinch.apiToken });
     cleanups.push(() => server.close());
-
     const error = await server.fails('update_group', { group_id: group.id, add: numbers(10_001) });
-
     expect(error).toContain(`the connection to Sinch at ${sinch.url} was cut after the request was sent, before Sinch answered`);
     expect(error).not.toContain('could not reach');
     expect(error).not.toContain('now has');

@@ -62,7 +62,6 @@ describe('403 unknown_group', () => {
     const group = await h.ok<Group>('create_group', { name: 'Target', members: ['+14155550123'] });
 
     const error = await fails('update_group', { group_id: group.id, add_from_group: MISSING });
-
     expect(error).toContain('HTTP 403 unknown_group');
     expect(error).toContain('One or more groups referenced in your request could not be found');
     expect(error).toContain('add_from_group, remove_from_group or child_groups does not exist');
@@ -78,7 +77,6 @@ describe('403 unknown_group', () => {
     const fails = checked(h);
     const group = await h.ok<Group>('create_group', { members: ['+14155550123'] });
     const before = h.emulator.requests.length;
-
     const error = await fails('update_group', { group_id: group.id, remove_from_group: MISSING });
 
     // update_group reads remove_from_group's members to weigh the removal, so the missing group is a 404
@@ -93,7 +91,6 @@ describe('403 unknown_group', () => {
   test('create_group with a missing child group creates nothing', async ({ h }) => {
     const fails = checked(h);
     const error = await fails('create_group', { name: 'Parent', child_groups: [MISSING] });
-
     expect(error).toContain('Sinch refused to create group (HTTP 403 unknown_group');
     expect(h.emulator.store.list().count).toBe(0);
   });
@@ -107,9 +104,7 @@ describe('a change split over several requests', () => {
     const fails = checked(h);
     const group = await h.ok<Group>('create_group', { members: [number(0)] });
     const before = h.emulator.requests.length;
-
     const error = await fails('update_group', { group_id: group.id, add, remove_from_group: MISSING });
-
     expect(error).toBe(
       `Nothing was changed: remove_from_group names group ${MISSING}, which does not exist; check the id with list_groups.`,
     );
@@ -126,9 +121,7 @@ describe('a change split over several requests', () => {
     // The first attempt and its three retries all fail.
     const unavailable = { status: 503, body: '{"code":"service_unavailable","text":"Try later"}' };
     h.emulator.faults.push({ after: 1, ...unavailable }, unavailable, unavailable, unavailable);
-
     const error = await fails('update_group', { group_id: group.id, add });
-
     expect(error).toContain('It was only partly applied: 1 of 2 requests succeeded');
     expect(error).toMatch(/after 4 attempts over \d+ ms \(HTTP 503 service_unavailable: Try later\)/);
     // A 5xx may or may not have been applied, so only the size Sinch last confirmed is stated.
@@ -136,7 +129,6 @@ describe('a change split over several requests', () => {
     expect(error).toContain(`Group ${group.id} had 10001 members after the last request Sinch confirmed; its size now is not known`);
     expect(error).toContain('When Sinch is available again, call update_group again with the same arguments');
     expect(h.emulator.store.members(group.id)).toHaveLength(10_001);
-
     const done = await h.ok<Group>('update_group', { group_id: group.id, add });
     expect(done.size).toBe(10_002);
   });
@@ -147,7 +139,6 @@ describe('a change split over several requests', () => {
     h.emulator.faults.push({ after: 1, status: 400, body: '{"code":"syntax_constraint_violation","text":"No"}' });
 
     const error = await fails('replace_group', { group_id: group.id, members: add, confirm: true });
-
     expect(error).toContain('It was only partly applied: 1 of 2 requests succeeded');
     expect(error).toContain('Once the cause is fixed, call replace_group again with the same arguments');
   });
@@ -176,7 +167,6 @@ describe('404 for a missing group', () => {
   ] as const)('%s says the group does not exist', async ([tool, rest], { h }) => {
     const fails = checked(h);
     const error = await fails(tool, { group_id: MISSING, ...rest });
-
     expect(error).toContain('(HTTP 404)');
     expect(error).toContain(`Group ${MISSING} does not exist`);
     expect(error).toContain('list_groups');
@@ -215,7 +205,6 @@ describe('401 bad credentials', () => {
 
   test('a wrong service plan id is refused the same way', async ({ h, defer }) => {
     const sinch = await connect(defer, { baseUrl: h.emulator.url, servicePlanId: 'otherplan', apiToken: h.emulator.apiToken });
-
     expect(await sinch.fails('list_groups')).toContain('HTTP 401 unauthorized');
     expect(h.emulator.requests[0]!.path).toBe('/xms/v1/otherplan/groups');
   });
@@ -229,7 +218,6 @@ describe('unreachable Sinch', () => {
     const sinch = await connect(defer, { baseUrl: url, servicePlanId, apiToken });
 
     const error = await sinch.fails('list_groups');
-
     expect(error).toContain(`list groups failed: could not reach Sinch at ${url}`);
     expect(error).toContain('ECONNREFUSED');
     expect(error).toMatch(/after 4 attempts over \d+ ms\. Nothing reached Sinch, so nothing changed\./);
@@ -249,7 +237,6 @@ describe('other gateway shapes and statuses', () => {
     const sinch = await connect(defer, { baseUrl: fake.url, servicePlanId: 'plan1', apiToken: 'fake-token-abcdef' });
 
     const error = await sinch.fails('create_group', { name: 'Team' });
-
     expect(error).toContain(`Sinch refused to create group (HTTP 400 INVALID_ARGUMENT: ${message})`);
     expect(error).toContain('Correct the request');
     expect(fake.received).toHaveLength(1);
@@ -263,7 +250,6 @@ describe('other gateway shapes and statuses', () => {
     const sinch = await connect(defer, { baseUrl: fake.url, servicePlanId: 'plan1', apiToken: 'fake-token-400' });
 
     const error = await sinch.fails('update_group', { group_id: MISSING, add: ['+14155550123'] });
-
     expect(error).toContain(`Sinch refused to update group ${MISSING} (HTTP 400 syntax_invalid_parameter_format: ${sinchText})`);
   });
 
@@ -276,7 +262,6 @@ describe('other gateway shapes and statuses', () => {
     const sinch = await connect(defer, { baseUrl: fake.url, servicePlanId: 'plan1', apiToken: `fake-token-${status}` });
 
     const error = await sinch.fails('get_group', { group_id: MISSING });
-
     expect(error).toContain(`(HTTP ${status} ${code}: Try later.)`);
     expect(error).toContain(advice);
   });
@@ -286,7 +271,6 @@ describe('other gateway shapes and statuses', () => {
     const sinch = await connect(defer, { baseUrl: fake.url, servicePlanId: 'plan1', apiToken: 'fake-token-502' });
 
     const error = await sinch.fails('list_groups');
-
     expect(error).toMatch(/Sinch refused to list groups after 4 attempts over \d+ ms \(HTTP 502\)/);
     expect(error).not.toContain('<html>');
   });
@@ -296,7 +280,6 @@ describe('other gateway shapes and statuses', () => {
     const sinch = await connect(defer, { baseUrl: fake.url, servicePlanId: 'plan1', apiToken: 'fake-token-200' });
 
     const error = await sinch.fails('get_group', { group_id: MISSING });
-
     expect(error).toContain(`get group ${MISSING} failed: Sinch's reply did not have the documented shape`);
   });
 });

@@ -109,7 +109,6 @@ describe('tools/list', () => {
 describe('create_group', () => {
   test('{} creates an empty, unnamed group and sends {}', async ({ h }) => {
     const group = await createGroup(h, {});
-
     expect(group).toEqual({ id: expect.stringMatching(/^[A-Za-z0-9]+$/), size: 0, created_at: expect.stringMatching(ISO_MILLIS), modified_at: group.created_at });
     expect(summary(h.emulator.requests)).toEqual([`POST ${groupsPath(h.emulator)}`]);
     expect(h.emulator.requests[0]!.rawBody).toBe('{}');
@@ -119,7 +118,6 @@ describe('create_group', () => {
 
   test('creates a named group without members', async ({ h }) => {
     const group = await createGroup(h, { name: 'Newsletter' });
-
     expect(group).toMatchObject({ name: 'Newsletter', size: 0 });
     expect(h.emulator.requests[0]!.body).toEqual({ name: 'Newsletter' });
   });
@@ -143,7 +141,6 @@ describe('create_group', () => {
   test('accepts the documentation examples', async ({ h }) => {
     const examples = ['+14058961234', '+447911123456', '+55987654321', '+4612345678', '+15551235555', '16051234567'];
     const group = await createGroup(h, { members: examples });
-
     expect(group.size).toBe(6);
     expect(h.emulator.requests[0]!.body).toEqual({ members: examples.map((n) => (n.startsWith('+') ? n : `+${n}`)) });
   });
@@ -151,9 +148,7 @@ describe('create_group', () => {
   test('sends auto_update and child_groups as given', async ({ h }) => {
     const child = await createGroup(h, { name: 'Child' });
     const autoUpdate = { to: '12345', add: { first_word: 'JOIN' }, remove: { first_word: 'STOP', second_word: 'NOW' } };
-
     const group = await createGroup(h, { name: 'Parent', child_groups: [child.id], auto_update: autoUpdate });
-
     expect(group).toMatchObject({ name: 'Parent', child_groups: [child.id], auto_update: autoUpdate });
     expect(h.emulator.requests[1]!.body).toEqual({ name: 'Parent', child_groups: [child.id], auto_update: autoUpdate });
   });
@@ -164,7 +159,6 @@ describe('get_group', () => {
     const created = await createGroup(h, { name: 'Team', members: ['+14155550123', '+447700900123'] });
 
     const group = await h.ok<Group>('get_group', { group_id: created.id });
-
     expect(group).toEqual({
       id: created.id,
       name: 'Team',
@@ -189,7 +183,6 @@ describe('list_groups', () => {
     const c = await createGroup(h, { name: 'C' });
 
     const page = await h.ok<GroupPage>('list_groups', { page_size: 2 });
-
     expect(page).toEqual({ page: 0, page_size: 2, count: 3, groups: [c, b], next_page: 1 });
     const request = h.emulator.requests.at(-1)!;
     expect(request.method).toBe('GET');
@@ -200,7 +193,6 @@ describe('list_groups', () => {
   test('lists all: walking next_page yields every group once, newest first', async ({ h }) => {
     const created: Group[] = [];
     for (const name of ['A', 'B', 'C', 'D', 'E']) created.push(await createGroup(h, { name }));
-
     const pages: GroupPage[] = [];
     let page: number | undefined = 0;
     while (page !== undefined && pages.length < 10) {
@@ -208,7 +200,6 @@ describe('list_groups', () => {
       pages.push(result);
       page = result.next_page;
     }
-
     expect(pages.map((p) => [p.page, p.page_size, p.count, p.next_page])).toEqual([
       [0, 2, 5, 1],
       [1, 2, 5, 2],
@@ -226,7 +217,6 @@ describe('list_groups', () => {
     for (let i = 0; i < 31; i++) await createGroup(h, {});
 
     const first = await h.ok<GroupPage>('list_groups', {});
-
     expect(first).toMatchObject({ page: 0, page_size: 30, count: 31, next_page: 1 });
     expect(first.groups).toHaveLength(30);
     expect(h.emulator.requests.at(-1)!.query).toEqual({});
@@ -239,7 +229,6 @@ describe('list_groups', () => {
     await createGroup(h, { name: 'Only' });
 
     const page = await h.ok<GroupPage>('list_groups', { page: 5, page_size: 2 });
-
     expect(page).toEqual({ page: 5, page_size: 0, count: 1, groups: [] });
   });
 
@@ -252,9 +241,7 @@ describe('list_group_members', () => {
   test('returns the numbers in E.164 with "+", sorted, although Sinch stores them bare', async ({ h }) => {
     const group = await createGroup(h, { members: ['+447911123456', '+14058961234', '+4612345678'] });
     expect(h.emulator.store.members(group.id)).toEqual(['447911123456', '14058961234', '4612345678']);
-
     const page = await h.ok<MemberPage>('list_group_members', { group_id: group.id });
-
     expect(page).toEqual({ group_id: group.id, total: 3, members: ['+14058961234', '+447911123456', '+4612345678'] });
     expect(summary(since(h.emulator, 1))).toEqual([`GET ${groupPath(h.emulator, group.id)}/members`]);
   });
@@ -273,7 +260,6 @@ describe('list_group_members', () => {
     const group = await createGroup(h, { members: [...members].reverse() });
 
     const pages = await allMembers(h, group.id, 10);
-
     expect(pages.map((p) => p.members.length)).toEqual([10, 10, 5]);
     expect(pages.map((p) => p.total)).toEqual([25, 25, 25]);
     expect(pages.map((p) => typeof p.next_cursor)).toEqual(['string', 'string', 'undefined']);
@@ -291,7 +277,6 @@ describe('list_group_members', () => {
     const group = await createGroup(h, { members });
 
     const pages = await allMembers(h, group.id);
-
     expect(pages.map((p) => p.members.length)).toEqual([1_000, 1_000, 500]);
     expect(pages.every((p) => p.total === 2_500)).toBe(true);
     const seen = pages.flatMap((p) => p.members);
@@ -303,20 +288,16 @@ describe('list_group_members', () => {
     const group = await createGroup(h, { members: numbers(0, 6) });
     const first = await h.ok<MemberPage>('list_group_members', { group_id: group.id, limit: 3 });
     expect(first.members).toEqual(numbers(0, 3));
-
     // One already-listed member leaves; the next page must neither repeat nor skip anyone.
     await h.ok('update_group', { group_id: group.id, remove: [number(0)] });
     const second = await h.ok<MemberPage>('list_group_members', { group_id: group.id, limit: 3, cursor: first.next_cursor });
-
     expect(second).toEqual({ group_id: group.id, total: 5, members: numbers(3, 6) });
   });
 
   test('a cursor that list_group_members did not give is an error, and nothing is asked of Sinch', async ({ h }) => {
     const group = await createGroup(h, { members: numbers(0, 3) });
     const before = h.emulator.requests.length;
-
     const text = await h.fails('list_group_members', { group_id: group.id, cursor: 'not-a-cursor' });
-
     expect(text).toBe('Nothing was changed: cursor: "not-a-cursor" is not a cursor that list_group_members returned; start again without one.');
     expect(h.emulator.requests.length).toBe(before);
   });
@@ -327,7 +308,6 @@ describe('update_group', () => {
     const group = await createGroup(h, { name: 'Old', members: ['+14155550123'] });
 
     const updated = await h.ok<Group>('update_group', { group_id: group.id, name: 'New', add: ['0044 7700 900123'] });
-
     expect(updated).toMatchObject({ id: group.id, name: 'New', size: 2, created_at: group.created_at });
     expect(Date.parse(updated.modified_at)).toBeGreaterThan(Date.parse(group.modified_at));
     expect(summary(since(h.emulator, 1))).toEqual([`POST ${groupPath(h.emulator, group.id)}`]);
@@ -341,7 +321,6 @@ describe('update_group', () => {
 
     const mark = h.emulator.requests.length;
     const updated = await h.ok<Group>('update_group', { group_id: group.id, add: [c, d], remove: [d, a] });
-
     expect(updated.size).toBe(2);
     expect(storedMembers(h, group.id)).toEqual(new Set([bare(b), bare(c)]));
     expect(postsSince(h, mark).map((r) => r.body)).toEqual([{ add: [c, d], remove: [d, a] }]);
@@ -352,7 +331,6 @@ describe('update_group', () => {
     const group = await createGroup(h, { members: [a, b] });
 
     const updated = await h.ok<Group>('update_group', { group_id: group.id, add: [a], remove: [absent] });
-
     expect(updated.size).toBe(2);
     expect(storedMembers(h, group.id)).toEqual(new Set([bare(a), bare(b)]));
   });
@@ -361,7 +339,6 @@ describe('update_group', () => {
     const group = await createGroup(h, { name: 'Keep me' });
 
     const updated = await h.ok<Group>('update_group', { group_id: group.id, add: [number(1)] });
-
     expect(updated.name).toBe('Keep me');
     const request = h.emulator.requests[1]!;
     expect(request.body).toEqual({ add: [number(1)] });
@@ -373,7 +350,6 @@ describe('update_group', () => {
     const group = await createGroup(h, { name: 'Keep me', members: [number(1)] });
 
     const updated = await h.ok<Group>('update_group', { group_id: group.id, name: null, add: [number(2)] });
-
     expect(updated).toMatchObject({ name: 'Keep me', size: 2 });
     expect(h.emulator.store.get(group.id).name).toBe('Keep me');
     expect(h.emulator.requests[1]!.rawBody).toBe(JSON.stringify({ add: [number(2)] }));
@@ -383,7 +359,6 @@ describe('update_group', () => {
     const group = await createGroup(h, { name: 'Remove me', members: [number(1)] });
 
     const updated = await h.ok<Group>('update_group', { group_id: group.id, remove_name: true });
-
     expect(updated).not.toHaveProperty('name');
     expect(updated.size).toBe(1);
     expect(h.emulator.store.get(group.id)).not.toHaveProperty('name');
@@ -419,7 +394,6 @@ describe('update_group', () => {
     const target = await createGroup(h, { members: numbers(2, 5) });
 
     const updated = await h.ok<Group>('update_group', { group_id: target.id, add_from_group: source.id });
-
     expect(updated.size).toBe(5);
     expect(storedMembers(h, target.id)).toEqual(new Set(numbers(0, 5).map(bare)));
     expect(h.emulator.requests[2]!.body).toEqual({ add_from_group: source.id });
@@ -435,7 +409,6 @@ describe('update_group', () => {
 
     const mark = h.emulator.requests.length;
     const updated = await h.ok<Group>('update_group', { group_id: target.id, remove_from_group: leavers.id });
-
     expect(updated.size).toBe(2);
     expect(storedMembers(h, target.id)).toEqual(new Set([number(2), number(3)].map(bare)));
     expect(storedMembers(h, leavers.id).size).toBe(3);
@@ -452,7 +425,6 @@ describe('replace_group', () => {
     });
 
     const replaced = await h.ok<Group>('replace_group', { group_id: group.id, confirm: true, members: ['+447911123456', number(1)] });
-
     expect(replaced).toEqual({
       id: group.id,
       size: 2,
@@ -468,7 +440,6 @@ describe('replace_group', () => {
     const group = await createGroup(h, { name: 'Old', members: [number(0)] });
 
     const replaced = await h.ok<Group>('replace_group', { group_id: group.id, confirm: true, members: [], name: 'New' });
-
     expect(replaced).toMatchObject({ id: group.id, name: 'New', size: 0 });
     expect(h.emulator.requests[1]!.body).toEqual({ members: [], name: 'New' });
   });
@@ -479,11 +450,9 @@ describe('delete_group', () => {
     const group = await createGroup(h, { name: 'Doomed', members: [number(0)] });
 
     const result = await h.ok('delete_group', { group_id: group.id, confirm: true });
-
     expect(result).toEqual({ group_id: group.id, deleted: true });
     expect(summary(since(h.emulator, 1))).toEqual([`DELETE ${groupPath(h.emulator, group.id)}`]);
     expect(h.emulator.store.list().count).toBe(0);
-
     const text = await h.fails('get_group', { group_id: group.id });
     expect(text).toContain('HTTP 404');
     expect(text).toContain(`Group ${group.id} does not exist`);
@@ -494,7 +463,6 @@ describe('delete_group', () => {
     const drop = await createGroup(h, { name: 'Drop' });
 
     await h.ok('delete_group', { group_id: drop.id, confirm: true });
-
     expect(await h.ok<GroupPage>('list_groups', {})).toEqual({ page: 0, page_size: 1, count: 1, groups: [keep] });
   });
 });
@@ -502,9 +470,7 @@ describe('delete_group', () => {
 describe('lists over Sinch\'s 10,000 limit', () => {
   test('create_group with 25,000 members: create with 10,000, then adds of 10,000 and 5,000', async ({ h }) => {
     const members = numbers(0, 25_000);
-
     const group = await createGroup(h, { name: 'Big', members });
-
     expect(group).toMatchObject({ name: 'Big', size: 25_000 });
     expect(summary(h.emulator.requests)).toEqual([
       `POST ${groupsPath(h.emulator)}`,
@@ -532,7 +498,6 @@ describe('lists over Sinch\'s 10,000 limit', () => {
     const remove = [...numbers(1_000, 7_000), ...numbers(27_000, 33_000)];
     const group = await createGroup(h, { members: initial });
     const mark = h.emulator.requests.length;
-
     // 4,000 of the 5,000 members leave, which needs the user's consent.
     const updated = await h.ok<Group>('update_group', { group_id: group.id, add, remove, confirm: true });
 
@@ -540,7 +505,6 @@ describe('lists over Sinch\'s 10,000 limit', () => {
     for (const n of remove) expected.delete(n);
     expect(updated.size).toBe(expected.size);
     expect(storedMembers(h, group.id)).toEqual(new Set([...expected].map(bare)));
-
     // Reads to weigh the removals come first; from the first change on, every request is a change to the group.
     const requests = since(h.emulator, mark);
     const firstPost = requests.findIndex((r) => r.method === 'POST');
@@ -565,7 +529,6 @@ describe('lists over Sinch\'s 10,000 limit', () => {
     const leavers = await createGroup(h, { members: [number(0), number(20_000)] });
     const group = await createGroup(h, { name: 'Old', members: [number(0)] });
     const mark = h.emulator.requests.length;
-
     // The group's only member leaves, which needs the user's consent.
     const updated = await h.ok<Group>('update_group', {
       group_id: group.id,
@@ -591,9 +554,7 @@ describe('lists over Sinch\'s 10,000 limit', () => {
     const group = await createGroup(h, { name: 'Old', members: numbers(90_000, 90_010) });
     const members = numbers(0, 15_000);
     const mark = h.emulator.requests.length;
-
     const replaced = await h.ok<Group>('replace_group', { group_id: group.id, confirm: true, name: 'New', members });
-
     expect(replaced).toMatchObject({ id: group.id, name: 'New', size: 15_000 });
     expect(summary(since(h.emulator, mark))).toEqual([`PUT ${groupPath(h.emulator, group.id)}`, `POST ${groupPath(h.emulator, group.id)}`]);
     const [put, post] = since(h.emulator, mark).map((r) => r.body);
@@ -608,7 +569,6 @@ describe('list_group_members contains', () => {
     const group = h.emulator.store.create({ members: numbers(0, 2_500).reverse() });
 
     const page = await h.ok<MemberPage>('list_group_members', { group_id: group.id, contains: '6050001234' });
-
     expect(page).toEqual({ group_id: group.id, total: 2_500, matching: 1, members: [number(1_234)] });
     expect(summary(h.emulator.requests)).toEqual([`GET ${groupPath(h.emulator, group.id)}/members`]);
   });
@@ -639,7 +599,6 @@ describe('list_group_members contains', () => {
       pages.push(page);
       cursor = page.next_cursor;
     } while (cursor !== undefined && pages.length < 10);
-
     expect(pages.map((p) => [p.total, p.matching, p.members.length, typeof p.next_cursor])).toEqual([
       [2_500, 100, 40, 'string'],
       [2_500, 100, 40, 'string'],
@@ -657,7 +616,6 @@ describe('list_group_members contains', () => {
     const group = h.emulator.store.create({ members: numbers(0, 3) });
 
     const text = await h.fails('list_group_members', { group_id: group.id, contains });
-
     expect(text).toBe(`Nothing was changed: contains: must be 1 to 15 digits (got ${JSON.stringify(contains)}).`);
     expect(h.emulator.requests).toEqual([]);
   });
