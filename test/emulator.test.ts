@@ -133,9 +133,7 @@ describe('get', () => {
 
 describe('members', () => {
   it('returns a bare array of numbers without "+", whatever format they came in', async () => {
-    const group = await createGroup({
-      members: ['+14155550123', '00447700900123', '+46 (70) 174-06-05', '16051234567'],
-    });
+    const group = await createGroup({ members: ['+14155550123', '00447700900123', '+46 (70) 174-06-05', '16051234567'] });
     expect(await membersOf(group.id)).toEqual(['14155550123', '447700900123', '46701740605', '16051234567']);
   });
 
@@ -260,9 +258,7 @@ describe('update', () => {
     const group = await createGroup({ name: 'Stable', members: ['+14155550100'] });
 
     for (const field of ['add_from_group', 'remove_from_group']) {
-      const res = await call('POST', `/${group.id}`, {
-        body: { add: ['+14155550101'], name: 'Changed', [field]: MISSING_ID },
-      });
+      const res = await call('POST', `/${group.id}`, { body: { add: ['+14155550101'], name: 'Changed', [field]: MISSING_ID } });
       expect(res.status).toBe(403);
       expect(res.json).toEqual(UNKNOWN_GROUP);
     }
@@ -307,12 +303,7 @@ describe('replace', () => {
     const res = await call('PUT', `/${group.id}`, { body: { members: ['+447700900123', '+447700900123'] } });
     expect(res.status).toBe(200);
     const replaced = res.json as Group;
-    expect(replaced).toEqual({
-      id: group.id,
-      size: 1,
-      created_at: group.created_at,
-      modified_at: expect.stringMatching(ISO_MS),
-    });
+    expect(replaced).toEqual({ id: group.id, size: 1, created_at: group.created_at, modified_at: expect.stringMatching(ISO_MS) });
     expect(replaced.modified_at > group.modified_at).toBe(true);
     expect(await membersOf(group.id)).toEqual(['447700900123']);
   });
@@ -383,9 +374,7 @@ describe('authentication', () => {
   });
 
   it('answers 401 when the service plan in the path is not the token’s', async () => {
-    const res = await request(`${emulator.url}/xms/v1/someoneelse/groups`, {
-      headers: { authorization: `Bearer ${emulator.apiToken}` },
-    });
+    const res = await request(`${emulator.url}/xms/v1/someoneelse/groups`, { headers: { authorization: `Bearer ${emulator.apiToken}` } });
     expect(res.statusCode).toBe(401);
     expect(await res.body.json()).toEqual(unauthorized);
   });
@@ -417,10 +406,7 @@ describe('request format', () => {
     const wrong = await call('POST', '', { headers: { 'content-type': 'text/plain' }, rawBody: '{}' });
     for (const res of [missing, wrong]) {
       expect(res.status).toBe(415);
-      expect(res.json).toEqual({
-        code: 'unsupported_media_type',
-        text: "The request body must be sent as 'application/json'.",
-      });
+      expect(res.json).toEqual({ code: 'unsupported_media_type', text: "The request body must be sent as 'application/json'." });
     }
     expect(emulator.store.list().count).toBe(0);
   });
@@ -433,10 +419,7 @@ describe('request format', () => {
   it('answers 400 syntax_invalid_json to a body that is not JSON, or not an object', async () => {
     const broken = await call('POST', '', { headers: { 'content-type': 'application/json' }, rawBody: '{"name": ' });
     expect(broken.status).toBe(400);
-    expect(broken.json).toEqual({
-      code: 'syntax_invalid_json',
-      text: expect.stringMatching(/^The request body is not valid JSON: /),
-    });
+    expect(broken.json).toEqual({ code: 'syntax_invalid_json', text: expect.stringMatching(/^The request body is not valid JSON: /) });
 
     const array = await call('POST', '', { body: [] });
     expect(array.status).toBe(400);
@@ -545,10 +528,7 @@ describe('limits', () => {
     for (const field of ['add', 'remove']) {
       const res = await call('POST', `/${group.id}`, { body: { [field]: numbers(10_001) } });
       expect(res.status).toBe(400);
-      expect(res.json).toEqual({
-        code: 'syntax_constraint_violation',
-        text: `Parameter '${field}' must have at most 10000 elements.`,
-      });
+      expect(res.json).toEqual({ code: 'syntax_constraint_violation', text: `Parameter '${field}' must have at most 10000 elements.` });
     }
     const both = await call('POST', `/${group.id}`, { body: { add: numbers(10_000), remove: numbers(10_000) } });
     expect(both.status).toBe(200);
@@ -719,10 +699,7 @@ describe('OAuth2 token endpoint', () => {
         method: 'POST',
         path: '/oauth2/token',
         query: {},
-        headers: expect.objectContaining({
-          authorization: basic(emulator.keyId, emulator.keySecret),
-          'content-type': FORM,
-        }),
+        headers: expect.objectContaining({ authorization: basic(emulator.keyId, emulator.keySecret), 'content-type': FORM }),
         body: undefined,
         rawBody: 'grant_type=client_credentials',
       },

@@ -403,10 +403,7 @@ describe('a connection cut in the middle of a reply', () => {
     const result = await viaGateway.call('get_group', { group_id: group.id });
     expect(textOf(result)).not.toContain('range header');
     expect(result.isError).toBeFalsy();
-    expect(gateway.received.map((r) => [r.method, r.range])).toEqual([
-      ['GET', undefined],
-      ['GET', undefined],
-    ]);
+    expect(gateway.received.map((r) => [r.method, r.range])).toEqual([['GET', undefined], ['GET', undefined]]);
   });
 
   test('a create cut off mid-reply is not repeated: one request, one group', async () => {

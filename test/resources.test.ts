@@ -59,10 +59,7 @@ describe('resources/list', () => {
     expect(resources.map((r) => r.uri)).toEqual(created.slice(5).reverse().map((g) => groupUri(g.id)));
     expect(resources.map((r) => r.name).slice(0, 2)).toEqual(['G204', 'G203']);
     expect(resources.at(-1)!.name).toBe('G5');
-    expect(s.emulator.requests.map((r) => r.query)).toEqual([
-      { page: '0', page_size: '100' },
-      { page: '1', page_size: '100' },
-    ]);
+    expect(s.emulator.requests.map((r) => r.query)).toEqual([{ page: '0', page_size: '100' }, { page: '1', page_size: '100' }]);
   });
 
   test('150 groups: two pages, all listed', async ({ h: s }) => {

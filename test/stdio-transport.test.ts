@@ -58,10 +58,7 @@ describe('the stdio transport', () => {
     for (let i = 0; i < 50; i++) write('x'.repeat(1_000));
     write(`"}}\n${ping(3)}`);
     await settled();
-    expect(messages).toEqual([
-      { jsonrpc: '2.0', id: 1, method: 'ping' },
-      { jsonrpc: '2.0', id: 3, method: 'ping' },
-    ]);
+    expect(messages).toEqual([{ jsonrpc: '2.0', id: 1, method: 'ping' }, { jsonrpc: '2.0', id: 3, method: 'ping' }]);
     expect(replies()).toHaveLength(1);
   });
 

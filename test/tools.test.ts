@@ -159,13 +159,7 @@ describe('get_group', () => {
     const created = await createGroup(h, { name: 'Team', members: ['+14155550123', '+447700900123'] });
 
     const group = await h.ok<Group>('get_group', { group_id: created.id });
-    expect(group).toEqual({
-      id: created.id,
-      name: 'Team',
-      size: 2,
-      created_at: created.created_at,
-      modified_at: created.modified_at,
-    });
+    expect(group).toEqual({ id: created.id, name: 'Team', size: 2, created_at: created.created_at, modified_at: created.modified_at });
     expect(summary(since(h.emulator, 1))).toEqual([`GET ${groupPath(h.emulator, created.id)}`]);
   });
 
@@ -200,11 +194,7 @@ describe('list_groups', () => {
       pages.push(result);
       page = result.next_page;
     }
-    expect(pages.map((p) => [p.page, p.page_size, p.count, p.next_page])).toEqual([
-      [0, 2, 5, 1],
-      [1, 2, 5, 2],
-      [2, 1, 5, undefined],
-    ]);
+    expect(pages.map((p) => [p.page, p.page_size, p.count, p.next_page])).toEqual([[0, 2, 5, 1], [1, 2, 5, 2], [2, 1, 5, undefined]]);
     expect(pages.flatMap((p) => p.groups)).toEqual([...created].reverse());
     expect(since(h.emulator, 5).map((r) => r.query)).toEqual([
       { page: '0', page_size: '2' },
@@ -248,11 +238,7 @@ describe('list_group_members', () => {
 
   test('an empty group has no members and no next_cursor', async ({ h }) => {
     const group = await createGroup(h, {});
-    expect(await h.ok<MemberPage>('list_group_members', { group_id: group.id })).toEqual({
-      group_id: group.id,
-      total: 0,
-      members: [],
-    });
+    expect(await h.ok<MemberPage>('list_group_members', { group_id: group.id })).toEqual({ group_id: group.id, total: 0, members: [] });
   });
 
   test('walking next_cursor with a limit yields every member exactly once', async ({ h }) => {
@@ -418,19 +404,10 @@ describe('update_group', () => {
 
 describe('replace_group', () => {
   test('swaps the members and clears the name and settings not given', async ({ h }) => {
-    const group = await createGroup(h, {
-      name: 'Old',
-      members: numbers(0, 3),
-      auto_update: { to: '12345', add: { first_word: 'JOIN' } },
-    });
+    const group = await createGroup(h, { name: 'Old', members: numbers(0, 3), auto_update: { to: '12345', add: { first_word: 'JOIN' } } });
 
     const replaced = await h.ok<Group>('replace_group', { group_id: group.id, confirm: true, members: ['+447911123456', number(1)] });
-    expect(replaced).toEqual({
-      id: group.id,
-      size: 2,
-      created_at: group.created_at,
-      modified_at: expect.stringMatching(ISO_MILLIS),
-    });
+    expect(replaced).toEqual({ id: group.id, size: 2, created_at: group.created_at, modified_at: expect.stringMatching(ISO_MILLIS) });
     expect(summary(since(h.emulator, 1))).toEqual([`PUT ${groupPath(h.emulator, group.id)}`]);
     expect(h.emulator.requests[1]!.body).toEqual({ members: ['+447911123456', number(1)] });
     expect(storedMembers(h, group.id)).toEqual(new Set(['447911123456', bare(number(1))]));
