@@ -33,16 +33,6 @@ describe('configuration from the environment', () => {
     });
   });
 
-  test('SINCH_AUTH_URL overrides the token endpoint', () => {
-    const config = loadConfig({
-      SINCH_PROJECT_ID: 'proj',
-      SINCH_KEY_ID: 'key',
-      SINCH_KEY_SECRET: SECRET,
-      SINCH_AUTH_URL: 'http://127.0.0.1:9/oauth2/token',
-    });
-    expect(config).toMatchObject({ credentials: { authUrl: 'http://127.0.0.1:9/oauth2/token' } });
-  });
-
   test('with both kinds of credentials the service plan is used, and a note says so', () => {
     const config = loadConfig({
       SINCH_SERVICE_PLAN_ID: 'plan1',
@@ -73,14 +63,11 @@ describe('configuration from the environment', () => {
     expect(config).toMatchObject({ baseUrl: `https://${region.toLowerCase()}.sms.api.sinch.com` });
   });
 
-  test('SINCH_SMS_BASE_URL overrides the region', () => {
-    const config = loadConfig({
-      SINCH_SERVICE_PLAN_ID: 'p',
-      SINCH_API_TOKEN: SECRET,
-      SINCH_REGION: 'eu',
-      SINCH_SMS_BASE_URL: 'http://127.0.0.1:8080/',
-    });
-    expect(config).toMatchObject({ baseUrl: 'http://127.0.0.1:8080' });
+  test.each([
+    [{ SINCH_PROJECT_ID: 'proj', SINCH_KEY_ID: 'key', SINCH_KEY_SECRET: SECRET, SINCH_AUTH_URL: 'http://127.0.0.1:9/oauth2/token' }, { credentials: { authUrl: 'http://127.0.0.1:9/oauth2/token' } }],
+    [{ SINCH_SERVICE_PLAN_ID: 'p', SINCH_API_TOKEN: SECRET, SINCH_REGION: 'eu', SINCH_SMS_BASE_URL: 'http://127.0.0.1:8080/' }, { baseUrl: 'http://127.0.0.1:8080' }],
+  ])('%o: SINCH_AUTH_URL overrides the token endpoint, SINCH_SMS_BASE_URL the region', (env, expected) => {
+    expect(loadConfig(env)).toMatchObject(expected);
   });
 
   test.each([

@@ -22,22 +22,15 @@ function authenticator(lifetime = 3600, fail?: () => boolean) {
 }
 
 describe('OAuthAuth', () => {
-  test('a token is reused until a minute before it expires, then refreshed', async () => {
-    const { auth, fetchToken } = authenticator(3600);
+  test.each([
+    ['an hour: until a minute before it expires', 3600, 3_540_000],
+    ['2 s (under two minutes): until half its lifetime', 2, 1_000],
+  ])('a token living %s is reused, then refreshed', async (_, lifetime, refreshAt) => {
+    const { auth, fetchToken } = authenticator(lifetime);
     expect(await auth.authorization()).toBe('Bearer token-1-abcdefghij');
-    vi.setSystemTime(START + 3_539_999);
+    vi.setSystemTime(START + refreshAt - 1);
     expect(await auth.authorization()).toBe('Bearer token-1-abcdefghij');
-    vi.setSystemTime(START + 3_540_000);
-    expect(await auth.authorization()).toBe('Bearer token-2-abcdefghij');
-    expect(fetchToken).toHaveBeenCalledTimes(2);
-  });
-
-  test('a token living less than two minutes is refreshed at half its lifetime', async () => {
-    const { auth, fetchToken } = authenticator(2);
-    await auth.authorization();
-    vi.setSystemTime(START + 999);
-    expect(await auth.authorization()).toBe('Bearer token-1-abcdefghij');
-    vi.setSystemTime(START + 1_000);
+    vi.setSystemTime(START + refreshAt);
     expect(await auth.authorization()).toBe('Bearer token-2-abcdefghij');
     expect(fetchToken).toHaveBeenCalledTimes(2);
   });
