@@ -56,7 +56,6 @@ describe('update_group dry_run', () => {
   test('additions before removals: a number on both lists ends up out, whether it was in or not', async ({ h: s }) => {
     const [a, b, c, d] = numbers(0, 4) as [string, string, string, string];
     const group = seed(s, { name: 'G', members: [a, b] });
-
     const preview = await previewThenApply(s, 'update_group', { group_id: group.id, add: [a, c, d], remove: [d, a] });
     expect(preview).toEqual({
       added: { count: 1, sample: [c] },
@@ -149,7 +148,6 @@ describe('update_group dry_run', () => {
 
   test('duplicates and numbers already present are not counted as added; absent numbers not as removed', async ({ h: s }) => {
     const group = seed(s, { name: 'G', members: [number(2), number(4)] });
-
     const preview = await previewThenApply(s, 'update_group', {
       group_id: group.id,
       add: [number(1), '1605 000 0001', '+1 (605) 000-0001', number(2), number(3)],
@@ -181,9 +179,7 @@ describe('update_group dry_run', () => {
     ['remove_name on an unnamed group', undefined, { remove_name: true }, undefined, undefined],
   ] as const)('name: %s', async ([_, current, change, expected, after], { h: s }) => {
     const group = seed(s, { ...(current !== undefined && { name: current }), members: [number(0)] });
-
     const preview = await previewThenApply(s, 'update_group', { group_id: group.id, ...change });
-
     if (expected === undefined) expect(preview).not.toHaveProperty('name');
     else expect(preview.name).toEqual(expected);
     expect(s.emulator.store.get(group.id).name).toBe(after);
@@ -280,7 +276,6 @@ describe('replace_group dry_run', () => {
 describe('confirmation without elicitation', () => {
   test('delete_group without confirm names the group, its size and what would be lost, and deletes nothing', async ({ h: s }) => {
     const group = seed(s, { name: 'Doomed', members: numbers(0, 3) });
-
     for (const args of [{}, { confirm: false }]) {
       const mark = s.emulator.requests.length;
       const text = await s.fails('delete_group', { group_id: group.id, ...args });
@@ -312,7 +307,6 @@ describe('confirmation without elicitation', () => {
 
   test('replace_group without confirm says what would be removed and replaces nothing', async ({ h: s }) => {
     const group = seed(s, { name: 'Old', members: numbers(0, 3) });
-
     const text = await s.fails('replace_group', { group_id: group.id, members: [number(1), number(2), number(3), number(4)] });
     expect(text).toBe(
       `Nothing was changed. Replacing group "Old" (${group.id}): 1 of 3 members would be removed, 2 added, leaving 4, ` +
@@ -325,7 +319,6 @@ describe('confirmation without elicitation', () => {
 
   test('replace_group with confirm: true replaces', async ({ h: s }) => {
     const group = seed(s, { name: 'Old', members: numbers(0, 3) });
-
     const replaced = await s.ok<Group>('replace_group', { group_id: group.id, members: [number(7)], name: 'New', confirm: true });
     expect(replaced).toMatchObject({ id: group.id, name: 'New', size: 1 });
     expect(summary(s.emulator.requests)).toEqual([`PUT ${groupPath(s.emulator, group.id)}`]);
@@ -334,7 +327,6 @@ describe('confirmation without elicitation', () => {
 
   test('replace_group without confirm says keyword auto-update settings would be lost', async ({ h: s }) => {
     const group = seed(s, { name: 'Keywords', members: [number(0)], auto_update: { to: '12345', add: { first_word: 'JOIN' } } });
-
     const text = await s.fails('replace_group', { group_id: group.id, members: [number(0)], name: 'Keywords' });
     expect(text).toContain('auto_update');
     expect(s.emulator.store.get(group.id).auto_update).toEqual({ to: '12345', add: { first_word: 'JOIN' } });
@@ -342,7 +334,6 @@ describe('confirmation without elicitation', () => {
 
   test('update_group that would empty the group says so and changes nothing; with confirm: true it applies', async ({ h: s }) => {
     const group = seed(s, { members: numbers(0, 3) });
-
     for (const args of [{}, { confirm: false }]) {
       const text = await s.fails('update_group', { group_id: group.id, remove: numbers(0, 3), ...args });
       expect(text).toBe(
@@ -382,7 +373,6 @@ describe('confirmation with elicitation', () => {
   test.for(ASKING)('%s: accepted with confirm true, it applies; the user saw name and size', async (tool, { harness }) => {
     const e = await harness({ elicit: () => ({ action: 'accept', content: { confirm: true } }) });
     const group = e.emulator.store.create({ name: 'Doomed', members: numbers(0, 3) });
-
     const result = await e.ok(tool, CHANGES[tool](group.id));
     expect(e.elicitations).toHaveLength(1);
     const asked = e.elicitations[0]!;
@@ -446,7 +436,6 @@ describe('confirmation with elicitation', () => {
       },
     });
     const group = e.emulator.store.create({ name: 'Doomed', members: numbers(0, 3) });
-
     const result = await e.call('delete_group', { group_id: group.id, confirm: true });
     expect(result.isError).toBe(true);
     expect(textOf(result)).toContain('no way to ask');
@@ -480,7 +469,6 @@ describe('stale reads: expected_modified_at', () => {
     ['delete_group', { confirm: true }, 'DELETE'],
   ] as const)('%s applies when the group is as read', async ([tool, args, method], { h: s }) => {
     const group = seed(s, { name: 'G', members: numbers(0, 3) });
-
     await s.ok(tool, { group_id: group.id, expected_modified_at: group.modified_at, ...args });
     expect(s.emulator.requests.at(0)).toMatchObject({ method: 'GET', path: groupPath(s.emulator, group.id) });
     expect(s.emulator.requests.at(-1)).toMatchObject({ method, path: groupPath(s.emulator, group.id) });

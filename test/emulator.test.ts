@@ -186,7 +186,6 @@ describe('list', () => {
   it('lists one page: 2 groups with page_size=2, newest first', async ({ api: { call, createGroup } }) => {
     const older = await createGroup({ name: 'Older' });
     const newer = await createGroup({ name: 'Newer' });
-
     const res = await call('GET', '', { query: { page: '0', page_size: '2' } });
     expect(res.status).toBe(200);
     expect(res.json).toEqual({ page: 0, page_size: 2, count: 2, groups: [newer, older] });
@@ -236,7 +235,6 @@ describe('list', () => {
 describe('update', () => {
   it('applies additions before removals, so a number on both lists ends up out', async ({ api: { call, createGroup, membersOf } }) => {
     const group = await createGroup({ name: 'Team', members: ['+14155550100', '+14155550101'] });
-
     const res = await call('POST', `/${group.id}`, {
       body: { add: ['+14155550102', '+14155550103'], remove: ['+14155550101', '+14155550103'] },
     });
@@ -264,7 +262,6 @@ describe('update', () => {
 
   it('removes the name on name: null, so the field is absent', async ({ api: { call, createGroup } }) => {
     const group = await createGroup({ name: 'Temporary' });
-
     const res = await call('POST', `/${group.id}`, { body: { name: null } });
     expect(res.status).toBe(200);
     expect(res.json).not.toHaveProperty('name');
@@ -280,7 +277,6 @@ describe('update', () => {
   it('copies members once with add_from_group, and takes them out with remove_from_group', async ({ api: { call, createGroup, membersOf } }) => {
     const target = await createGroup({ members: ['+14155550100', '+14155550101'] });
     const source = await createGroup({ members: ['+14155550101', '+14155550102'] });
-
     await call('POST', `/${target.id}`, { body: { add_from_group: source.id } });
     expect(await membersOf(target.id)).toEqual(['14155550100', '14155550101', '14155550102']);
     // A one-time copy: later changes to the source do not follow.
@@ -294,7 +290,6 @@ describe('update', () => {
 
   it('refuses add_from_group or remove_from_group naming a missing group with 403, changing nothing', async ({ api: { call, createGroup, membersOf } }) => {
     const group = await createGroup({ name: 'Stable', members: ['+14155550100'] });
-
     for (const field of ['add_from_group', 'remove_from_group']) {
       const res = await call('POST', `/${group.id}`, { body: { add: ['+14155550101'], name: 'Changed', [field]: MISSING_ID } });
       expect(res.status).toBe(403);
@@ -349,7 +344,6 @@ describe('replace', () => {
   it('sets the name and child groups given', async ({ api: { call, createGroup } }) => {
     const child = await createGroup({});
     const group = await createGroup({ name: 'Before' });
-
     const res = await call('PUT', `/${group.id}`, { body: { members: [], name: 'After', child_groups: [child.id] } });
     expect(res.json).toMatchObject({ id: group.id, name: 'After', size: 0, child_groups: [child.id] });
   });
@@ -374,7 +368,6 @@ describe('replace', () => {
 describe('delete', () => {
   it('answers 200 with an empty body, after which the group is gone everywhere', async ({ api: { call, createGroup } }) => {
     const group = await createGroup({ name: 'Doomed', members: ['+14155550100'] });
-
     const res = await call('DELETE', `/${group.id}`);
     expect(res.status).toBe(200);
     expect(res.text).toBe('');
@@ -454,7 +447,6 @@ describe('request format', () => {
     const broken = await call('POST', '', { headers: { 'content-type': 'application/json' }, rawBody: '{"name": ' });
     expect(broken.status).toBe(400);
     expect(broken.json).toEqual({ code: 'syntax_invalid_json', text: expect.stringMatching(/^The request body is not valid JSON: /) });
-
     const array = await call('POST', '', { body: [] });
     expect(array.status).toBe(400);
     expect(array.json).toEqual({ code: 'syntax_invalid_json', text: 'The request body must be a JSON object.' });
@@ -495,7 +487,6 @@ describe('request format', () => {
     const missingTo = await call('POST', '', { body: { auto_update: { add: { first_word: 'JOIN' } } } });
     expect(missingTo.status).toBe(400);
     expect(missingTo.json).toEqual({ code: 'syntax_constraint_violation', text: "Parameter 'auto_update.to' is required." });
-
     const twoWords = await call('POST', '', { body: { auto_update: { to: '12345', add: { first_word: 'JOIN US' } } } });
     expect(twoWords.status).toBe(400);
     expect(twoWords.json).toEqual({
@@ -581,7 +572,6 @@ describe('request log', () => {
   it('records every request in order, refused ones included', async ({ api: { emulator, call } }) => {
     await call('POST', '', { body: { name: 'Logged' }, headers: { 'X-Trace': 'abc' } });
     await call('GET', '', { query: { page: '1', page_size: '5' }, headers: { authorization: 'Bearer wrong' } });
-
     const path = `/xms/v1/${emulator.servicePlanId}/groups`;
     expect(emulator.requests).toEqual([
       {
@@ -939,7 +929,6 @@ describe('fault kinds', () => {
       const url = `${own.url}/xms/v1/${own.servicePlanId}/groups`;
       const headers = { authorization: `Bearer ${own.apiToken}` };
       await expect(request(url, { headers, dispatcher: impatient })).rejects.toMatchObject({ code: 'UND_ERR_HEADERS_TIMEOUT' });
-
       const hanging = request(url, { headers }).then(() => 'answered', (error: { code?: string }) => error.code);
       const delayed = request(url, { headers }).then(() => 'answered', (error: { code?: string }) => error.code);
       await vi.waitFor(() => expect(own.requests).toHaveLength(3));
@@ -960,7 +949,6 @@ describe('fault kinds', () => {
 
   it('applies a fault with a path only to requests whose path contains it; others pass it by uncounted', async ({ api: { emulator, call, tokenRequest } }) => {
     emulator.faults.push({ path: '/oauth2/token', after: 1, status: 503, body: '{"error":"temporarily_unavailable"}' });
-
     for (let i = 0; i < 3; i++) expect((await call('GET')).status).toBe(200);
     expect((await tokenRequest()).status).toBe(200);
     const refused = await tokenRequest();

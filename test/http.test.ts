@@ -184,7 +184,6 @@ describe.concurrent('the command line over HTTP (--http)', { timeout: 15_000 }, 
     expect(await ok(client, 'list_group_members', { group_id: id })).toEqual({ group_id: id, total: 1, members: ['+14155550100'] });
     const updated = await ok(client, 'update_group', { group_id: id, add: ['+1 415 555 0101'], name: 'Renamed' });
     expect(updated).toMatchObject({ id, name: 'Renamed', size: 2 });
-
     const { resources } = await client.listResources();
     expect(resources).toEqual([
       { uri: `sinch://groups/${id}`, name: 'Renamed', title: 'SMS group', description: `SMS group ${id}`, mimeType: 'application/json' },
@@ -193,7 +192,6 @@ describe.concurrent('the command line over HTTP (--http)', { timeout: 15_000 }, 
     expect(members.contents).toEqual([{ uri: `sinch://groups/${id}/members`, mimeType: 'text/plain', text: '+14155550100\n+14155550101' }]);
     const group = await client.readResource({ uri: `sinch://groups/${id}` });
     expect(JSON.parse((group.contents[0] as { text: string }).text)).toMatchObject({ id, name: 'Renamed', size: 2 });
-
     const plan = `/xms/v1/${sinch.servicePlanId}/groups`;
     expect(requestLines(sinch)).toEqual([
       `POST ${plan}`,
@@ -273,11 +271,9 @@ describe.concurrent('the command line over HTTP (--http)', { timeout: 15_000 }, 
     const fits = await raw({ port, headers: bearer(token), body: padded(1000) });
     expect(fits.status).toBe(200);
     expect(messageOf(fits)).toMatchObject({ id: 1, result: { structuredContent: { count: 0 } } });
-
     const garbage = await raw({ port, headers: bearer(token), body: 'this is not json' });
     expect(garbage.status).toBe(400);
     expect(messageOf(garbage)).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32700 } });
-
     const get = await raw({ port, method: 'GET', headers: { ...bearer(token), accept: 'text/event-stream' } });
     expect(get.status).toBe(405);
     expect(get.headers.allow).toBe('POST');
@@ -391,7 +387,6 @@ describe.concurrent('the command line over HTTP (--http)', { timeout: 15_000 }, 
         path: `/xms/v1/${sinch.servicePlanId}/groups`,
         headers: { authorization: `Bearer ${sinch.apiToken}` },
       });
-
       const mistaken = await connect(server.url, { ...bearer(token), ...credentials(sinch.servicePlanId, wrong) });
       const refused = await call(mistaken, 'get_group', { group_id: created.id });
       expect(refused.isError).toBe(true);
@@ -464,7 +459,6 @@ describe.concurrent('the command line over HTTP (--http)', { timeout: 15_000 }, 
     const client = await connect(server.url, bearer(token));
     const group = sinch.store.create({ name: 'Slow' });
     sinch.faults.push({ path: '/groups/', delayMs: 2_500 });
-
     let settled = false;
     const slow = call(client, 'get_group', { group_id: group.id }).finally(() => (settled = true));
     await until(() => sinch.requests.length === 1);

@@ -19,7 +19,6 @@ describe('the careful_membership_change prompt', () => {
 
   test("prompts/get walks through reading the group's resources, a dry run and expected_modified_at", async ({ h }) => {
     const group = h.emulator.store.create({ name: 'Team', members: [number(0)] });
-
     const result = await h.client.getPrompt({
       name: 'careful_membership_change',
       arguments: { group_id: group.id, change: 'add +14155550123' },

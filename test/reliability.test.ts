@@ -252,7 +252,6 @@ describe('429 Too Many Requests', () => {
     const gateway = await startGateway();
     gateway.script.push({ ...TOO_MANY, headers: { 'retry-after': '1' } });
     const slow = await open({ baseUrl: gateway.url, retry: { maxDelayMs: 5_000 } });
-
     const result = await slow.ok('get_group', { group_id: group.id });
     expect(result).toMatchObject({ id: group.id });
     expect(gateway.received.map((r) => r.method)).toEqual(['GET', 'GET']);
@@ -268,7 +267,6 @@ describe('429 Too Many Requests', () => {
     const gateway = await startGateway();
     gateway.script.push({ ...TOO_MANY, headers: { 'retry-after': '1' } });
     const capped = await open({ baseUrl: gateway.url, retry: { maxDelayMs: 50 } });
-
     await capped.ok('get_group', { group_id: group.id });
     expect(gateway.received).toHaveLength(2);
     expect(gateway.received[1]!.at - gateway.received[0]!.at).toBeGreaterThanOrEqual(990);
@@ -330,7 +328,6 @@ describe('5xx from Sinch', () => {
     const gateway = await startGateway();
     gateway.script.push({ ...SERVER_ERRORS[502], forward: true });
     const viaGateway = await open({ baseUrl: gateway.url });
-
     const error = await viaGateway.fails('create_group', { name: 'Once', members: [number(1)] });
     expect(error).toContain('Sinch refused to create group (HTTP 502 bad_gateway: Upstream failed.)');
     expect(gateway.received.map((r) => r.method)).toEqual(['POST']);
@@ -342,7 +339,6 @@ describe('5xx from Sinch', () => {
 describe('dropped connections', () => {
   test('create_group: 1 request, a clear error that says to check before trying again, no group', async () => {
     h.emulator.faults.push({ drop: true }, { drop: true });
-
     const error = await h.fails('create_group', { name: 'New' });
     expect(error).toContain(
       `create group failed: the connection to Sinch at ${h.emulator.url} was cut after the request was sent, before Sinch answered (UND_ERR_SOCKET: other side closed)`,
@@ -360,7 +356,6 @@ describe('dropped connections', () => {
     const gateway = await startGateway();
     gateway.script.push({ forward: true, drop: true });
     const viaGateway = await open({ baseUrl: gateway.url });
-
     const error = await viaGateway.fails('create_group', { name: 'Once' });
     expect(error).toContain(`create group failed: the connection to Sinch at ${gateway.url} was cut after the request was sent`);
     expect(error).toContain('check list_groups before creating it again');
@@ -372,7 +367,6 @@ describe('dropped connections', () => {
     const operation = READS_AND_CHANGES[tool]!;
     const group = existingGroup();
     h.emulator.faults.push({ drop: true });
-
     const result = await h.ok(tool, operation.args(group.id));
     expect(sent()).toEqual([operation.request(group.id), operation.request(group.id)]);
     operation.check(group.id, result);
@@ -383,7 +377,6 @@ describe('dropped connections', () => {
     const gateway = await startGateway();
     gateway.script.push({ forward: true, drop: true });
     const viaGateway = await open({ baseUrl: gateway.url });
-
     const result = await viaGateway.ok('update_group', { group_id: group.id, add: [number(1)] });
     expect(result).toMatchObject({ id: group.id, size: 2 });
     expect(sent()).toEqual([`POST /groups/${group.id}`, `POST /groups/${group.id}`]);
@@ -399,7 +392,6 @@ describe('a connection cut in the middle of a reply', () => {
     const gateway = await startGateway();
     gateway.script.push({ forward: true, partial: true });
     const viaGateway = await open({ baseUrl: gateway.url });
-
     const result = await viaGateway.call('get_group', { group_id: group.id });
     expect(textOf(result)).not.toContain('range header');
     expect(result.isError).toBeFalsy();
@@ -410,7 +402,6 @@ describe('a connection cut in the middle of a reply', () => {
     const gateway = await startGateway();
     gateway.script.push({ forward: true, partial: true });
     const viaGateway = await open({ baseUrl: gateway.url });
-
     const error = await viaGateway.fails('create_group', { name: 'Once' });
     expect(error).toContain(`create group failed: the connection to Sinch at ${gateway.url} was cut while reading its reply (UND_ERR_SOCKET: other side closed)`);
     expect(error).toContain('Sinch may have created the group: check list_groups before creating it again.');
@@ -434,7 +425,6 @@ describe('retries run out', () => {
     const group = existingGroup();
     h.emulator.faults.push(SERVER_ERRORS[503], SERVER_ERRORS[502], SERVER_ERRORS[500]);
     const once = await open({ retry: { maxRetries: 1 } });
-
     const error = await once.fails('delete_group', { group_id: group.id, confirm: true });
     expect(error).toMatch(new RegExp(`Sinch refused to delete group ${group.id} after 2 attempts over \\d+ ms \\(HTTP 502 bad_gateway: Upstream failed\\.\\)`));
     expect(sent()).toEqual(Array(2).fill(`DELETE /groups/${group.id}`));
@@ -445,7 +435,6 @@ describe('retries run out', () => {
   test('maxRetries: 0 makes 1 attempt', async () => {
     h.emulator.faults.push(TOO_MANY, TOO_MANY);
     const never = await open({ retry: { maxRetries: 0 } });
-
     const error = await never.fails('list_groups');
     expect(error).toContain('Sinch refused to list groups (HTTP 429 too_many_requests: Slow down.)');
     expect(sent()).toEqual(['GET /groups']);
@@ -454,7 +443,6 @@ describe('retries run out', () => {
   test('a dropped connection on every attempt: the transport error counts the attempts', async () => {
     const group = existingGroup();
     h.emulator.faults.push({ drop: true }, { drop: true }, { drop: true }, { drop: true });
-
     const error = await h.fails('list_group_members', { group_id: group.id });
     expect(error).toContain(
       `list members of group ${group.id} failed: the connection to Sinch at ${h.emulator.url} was cut after the request was sent, before Sinch answered (UND_ERR_SOCKET: other side closed) after 4 attempts over `,
@@ -466,7 +454,6 @@ describe('retries run out', () => {
     const gateway = await startGateway();
     gateway.script.push({ ...TOO_MANY, headers: { 'retry-after': '5' } });
     const bounded = await open({ baseUrl: gateway.url, retry: { maxDelayMs: 10_000, maxElapsedMs: 1_000 } });
-
     const error = await bounded.fails('list_groups');
     expect(error).toMatch(
       /^Sinch refused to list groups \(HTTP 429 too_many_requests: Slow down\.\); it asked to wait 5\.0 s, until \d{4}-\d\d-\d\dT[\d:.]+Z, and the retry limits \(SINCH_MAX_RETRIES, SINCH_RETRY_MAX_ELAPSED_MS\) leave no room for that wait/,
@@ -480,7 +467,6 @@ describe('retries run out', () => {
     // Waits of 200 then 400 ms: the second would end at about 600 ms, past the 500 allowed.
     h.emulator.faults.push(SERVER_ERRORS[503], SERVER_ERRORS[503], SERVER_ERRORS[503], SERVER_ERRORS[503]);
     const bounded = await open({ retry: { minDelayMs: 200, maxDelayMs: 1_000, maxElapsedMs: 500 } });
-
     const started = performance.now();
     const error = await bounded.fails('list_groups');
     const elapsed = performance.now() - started;
@@ -501,7 +487,6 @@ describe('connection refused', () => {
   test('is retried, even for a create, with backoff, then reported with the attempt count', async () => {
     const gone = await closedPort();
     const refused = await open({ baseUrl: gone.url, retry: { minDelayMs: 50, maxDelayMs: 1_000 } });
-
     const started = performance.now();
     const error = await refused.fails('create_group', { name: 'New' });
     const elapsed = performance.now() - started;
@@ -528,7 +513,6 @@ describe('a Sinch that does not answer', () => {
     const group = existingGroup();
     h.emulator.faults.push({ hang: true });
     const impatient = await open({ timeoutMs: 300 });
-
     const started = performance.now();
     const error = await impatient.fails('get_group', { group_id: group.id });
     const elapsed = performance.now() - started;
@@ -541,7 +525,6 @@ describe('a Sinch that does not answer', () => {
   test('a hanging create ends the same way, and is not repeated', async () => {
     h.emulator.faults.push({ hang: true });
     const impatient = await open({ timeoutMs: 300 });
-
     const error = await impatient.fails('create_group', { name: 'New' });
     expect(error).toContain('create group failed: Sinch at');
     expect(error).toContain('did not answer within 300 ms (SINCH_TIMEOUT_MS)');
@@ -761,7 +744,6 @@ describe("replies that are not what Sinch documents", () => {
   test('HTTP 200 with a body that is not JSON', async () => {
     const group = existingGroup();
     h.emulator.faults.push({ status: 200, body: 'not json' });
-
     const error = await h.fails('get_group', { group_id: group.id });
     expect(error).toContain(`get group ${group.id} failed: Sinch answered HTTP 200 with a body that is not JSON.`);
     expect(sent()).toEqual([`GET /groups/${group.id}`]);
@@ -770,7 +752,6 @@ describe("replies that are not what Sinch documents", () => {
   test('HTTP 200 with JSON of the wrong shape', async () => {
     const group = existingGroup();
     h.emulator.faults.push({ status: 200, body: '{"unexpected": true}' });
-
     const error = await h.fails('get_group', { group_id: group.id });
     expect(error).toContain(`get group ${group.id} failed: Sinch's reply did not have the documented shape (`);
     expect(sent()).toEqual([`GET /groups/${group.id}`]);
@@ -778,7 +759,6 @@ describe("replies that are not what Sinch documents", () => {
 
   test('HTTP 200 with an empty body where a group was due', async () => {
     h.emulator.faults.push({ status: 200, body: '' });
-
     const error = await h.fails('create_group', { name: 'New' });
     expect(error).toContain("create group failed: Sinch's reply did not have the documented shape (");
     expect(sent()).toEqual(['POST /groups']);
@@ -794,7 +774,6 @@ describe("replies that are not what Sinch documents", () => {
 
   test("a proxy's HTML 502 page on a create: once, then HTTP 502", async () => {
     h.emulator.faults.push({ status: 502, contentType: 'text/html', body: '<html>Bad Gateway</html>' });
-
     const error = await h.fails('create_group', { name: 'New' });
     expect(error).toContain('Sinch refused to create group (HTTP 502)');
     expect(error).not.toContain('<html>');
@@ -804,7 +783,6 @@ describe("replies that are not what Sinch documents", () => {
   test('a reply over 32 MiB is refused unread, and the server keeps working', async () => {
     const group = existingGroup();
     h.emulator.faults.push({ status: 200, body: `{"id":"${'x'.repeat(33 * 1024 * 1024)}"}` });
-
     const error = await h.fails('get_group', { group_id: group.id });
     expect(error).toContain(`get group ${group.id} failed: Sinch's reply was larger than 32 MiB, so it was not read.`);
     expect(sent()).toEqual([`GET /groups/${group.id}`]);
@@ -815,7 +793,6 @@ describe("replies that are not what Sinch documents", () => {
   test('after every kind of bad reply, the next calls succeed', async () => {
     const group = existingGroup();
     h.emulator.faults.push({ status: 200, body: 'not json' }, { status: 200, body: '[1,2' }, { status: 200, body: '{"groups": "nope"}' });
-
     await h.fails('get_group', { group_id: group.id });
     await h.fails('list_group_members', { group_id: group.id });
     await h.fails('list_groups');
@@ -832,7 +809,6 @@ describe('secrets', () => {
     const gateway = await startGateway();
     gateway.script.push({ status: 400, body: echo });
     const viaGateway = await open({ baseUrl: gateway.url });
-
     const error = await viaGateway.fails('get_group', { group_id: group.id });
     expect(error).toContain('(HTTP 400 bad_request: Rejected Authorization: Bearer [redacted])');
     expect(error).not.toContain(h.emulator.apiToken);
@@ -847,7 +823,6 @@ describe('secrets', () => {
     const connection = await connectServer({ baseUrl: gateway.url, projectId, keyId, keySecret, authUrl }, recorded);
     cleanups.push(() => connection.close());
     gateway.script.push({ status: 400, body: echo }, { status: 400, body: echo });
-
     const error = await connection.fails('get_group', { group_id: group.id });
     const resourceError = await connection.client.readResource({ uri: `sinch://groups/${group.id}` }).then(
       () => 'read succeeded',

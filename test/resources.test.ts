@@ -35,7 +35,6 @@ describe('resources/list', () => {
     const a = seed(s, { name: 'Alpha', members: numbers(0, 2) });
     const b = seed(s, { members: [number(5)] });
     const c = seed(s, { name: 'Gamma' });
-
     const { resources } = await s.client.listResources();
     expect(resources).toEqual([
       { uri: groupUri(c.id), name: 'Gamma', title: 'SMS group', description: `SMS group ${c.id}`, mimeType: 'application/json' },
@@ -74,7 +73,6 @@ describe('resources/list', () => {
 describe('resources/read', () => {
   test('the group URI gives the group as JSON', async ({ h: s }) => {
     const group = seed(s, { name: 'Team', members: [number(1), number(0)], auto_update: { to: '12345', add: { first_word: 'JOIN' } } });
-
     const result = await s.client.readResource({ uri: groupUri(group.id) });
     expect(result.contents).toHaveLength(1);
     const [content] = result.contents;
@@ -92,7 +90,6 @@ describe('resources/read', () => {
 
   test('the members URI gives the numbers in E.164, sorted, one per line, as text/plain', async ({ h: s }) => {
     const group = seed(s, { members: ['447911123456', '+14058961234', '4612345678', '14058961233'] });
-
     const result = await s.client.readResource({ uri: membersUri(group.id) });
     expect(result.contents).toEqual([
       { uri: membersUri(group.id), mimeType: 'text/plain', text: '+14058961233\n+14058961234\n+447911123456\n+4612345678' },
@@ -103,7 +100,6 @@ describe('resources/read', () => {
   test('a read after a change made through a tool shows the change', async ({ h: s }) => {
     const group = seed(s, { name: 'Team', members: [number(1)] });
     expect((await s.client.readResource({ uri: membersUri(group.id) })).contents[0]).toMatchObject({ text: number(1) });
-
     await s.ok('update_group', { group_id: group.id, add: [number(0)], name: 'Renamed' });
     expect((await s.client.readResource({ uri: membersUri(group.id) })).contents[0]).toMatchObject({ text: `${number(0)}\n${number(1)}` });
     const json = JSON.parse(((await s.client.readResource({ uri: groupUri(group.id) })).contents[0] as { text: string }).text) as Group;
@@ -286,7 +282,6 @@ describe('subscriptions', () => {
     const group = seed(s, { name: 'Mine', members: numbers(0, 3) });
     await subscribeBoth(s, group.id);
     s.emulator.faults.push({ status: 400, body: '{"code":"syntax_constraint_violation","text":"no"}' });
-
     await s.fails('update_group', { group_id: group.id, add: [number(7)] });
     expect(s.notices).toEqual([]);
   });
@@ -296,7 +291,6 @@ describe('subscriptions', () => {
     await subscribeBoth(s, group.id);
     // The first of two requests lands, the second is refused (a 400, which no retry policy repeats).
     s.emulator.faults.push({ after: 1, status: 400, body: '{"code":"syntax_constraint_violation","text":"no"}' });
-
     const text = await s.fails('update_group', { group_id: group.id, add: numbers(1, 12_001) });
     expect(text).toContain('only partly applied');
     expect(s.emulator.store.members(group.id)).toHaveLength(10_001);
@@ -305,7 +299,6 @@ describe('subscriptions', () => {
 
   test('a create that was applied only in part still sends list_changed', async ({ h: s }) => {
     s.emulator.faults.push({ after: 1, status: 400, body: '{"code":"syntax_constraint_violation","text":"no"}' });
-
     const text = await s.fails('create_group', { name: 'Big', members: numbers(0, 12_000) });
     expect(text).toContain('Do not call create_group again');
     expect(s.emulator.store.list().count).toBe(1);
@@ -315,7 +308,6 @@ describe('subscriptions', () => {
   test('a subscription to something that is not a group resource is accepted and never notified', async ({ h: s }) => {
     const group = seed(s, { members: [number(0)] });
     expect(await s.client.subscribeResource({ uri: 'sinch://batches/123' })).toEqual({});
-
     await s.ok('update_group', { group_id: group.id, add: [number(1)] });
     await s.ok('create_group', { name: 'New' });
     expect(s.notices).toEqual([{ listChanged: true }]);
@@ -328,7 +320,6 @@ describe('elicitation is independent of resources', () => {
     const e = await harness({ elicit: () => ({ action: 'accept', content: { confirm: true } }) });
     const group = e.emulator.store.create({ name: 'Doomed', members: [number(0)] });
     await e.client.subscribeResource({ uri: groupUri(group.id) });
-
     await e.ok('delete_group', { group_id: group.id });
     expect(e.elicitations).toHaveLength(1);
     expect(e.notices).toEqual([{ updated: groupUri(group.id) }, { listChanged: true }]);

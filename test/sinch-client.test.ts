@@ -121,7 +121,6 @@ describe('ids in replies', () => {
   it('a split update whose first reply names another group sends nothing to that group', async ({ kit: { standIn, clientFor } }) => {
     const sinch = await standIn((_req, res) => json(res, 200, groupOf(OTHER)));
     const client = clientFor({ baseUrl: sinch.url, concurrency: 1 });
-
     const error = await failure(client.updateGroup(ID, { add: numbers(0, 10_001) }));
     expect(String(error)).toContain(`Sinch's reply was about group ${OTHER}, not the group asked for`);
     expect(sinch.received).toEqual([`POST /groups/${ID}`]);
@@ -130,7 +129,6 @@ describe('ids in replies', () => {
   it('every chunk of a split replace goes to the group asked for, and a chunk answered for another group fails it', async ({ kit: { standIn, clientFor } }) => {
     const sinch = await standIn((_req, res, index) => json(res, 200, groupOf(index === 0 ? ID : OTHER)));
     const client = clientFor({ baseUrl: sinch.url, concurrency: 1 });
-
     const error = await failure(client.replaceGroup(ID, { members: numbers(0, 25_000) }));
     expect(describeError(error, 'replace_group')).toContain(
       `It was only partly applied: 1 of 3 requests succeeded, then replace group ${ID} failed: Sinch's reply was about group ${OTHER}, not the group asked for.`,
@@ -141,7 +139,6 @@ describe('ids in replies', () => {
   it('a create answered with the id "." fails before any follow-up request', async ({ kit: { standIn, clientFor } }) => {
     const sinch = await standIn((_req, res) => json(res, 201, groupOf('.')));
     const client = clientFor({ baseUrl: sinch.url });
-
     const error = describeError(await failure(client.createGroup({ name: 'Big', members: numbers(0, 10_001) })), 'create_group');
     expect(error).toContain("create group failed: Sinch's reply did not have the documented shape (an id that is not 1 to 64 letters and digits at id)");
     expect(error).toContain('check list_groups before creating it again');
@@ -171,7 +168,6 @@ describe('a deadline on each attempt, and on all of them', () => {
   it('a reply that drips a byte at a time ends at SINCH_TIMEOUT_MS, and the error says which bound', async ({ kit: { standIn, serverFor } }) => {
     const sinch = await standIn((_req, res) => drip(res));
     const server = await serverFor(sinch.url, { timeoutMs: 300 });
-
     const error = await server.fails('get_group', { group_id: ID });
     expect(error).toContain(`get group ${ID} failed: Sinch at ${sinch.url} did not finish its reply within 300 ms (SINCH_TIMEOUT_MS)`);
     expect(sinch.received).toHaveLength(1);
@@ -180,7 +176,6 @@ describe('a deadline on each attempt, and on all of them', () => {
   it('all attempts together end within SINCH_RETRY_MAX_ELAPSED_MS', async ({ kit: { standIn, serverFor } }) => {
     const sinch = await standIn((_req, res, index) => (index === 0 ? json(res, 503, { code: 'service_unavailable', text: 'Later.' }) : drip(res)));
     const server = await serverFor(sinch.url, { timeoutMs: 60_000, retry: { maxElapsedMs: 400 } });
-
     const error = await server.fails('get_group', { group_id: ID });
     expect(error).toMatch(
       new RegExp(`did not finish its reply within the 400 ms allowed for all attempts \\(SINCH_RETRY_MAX_ELAPSED_MS\\) after 2 attempts over \\d+ ms`),
@@ -193,7 +188,6 @@ describe('bounded connections', () => {
   it('200 concurrent calls share at most maxConnections sockets, and all succeed', async ({ kit: { standIn, clientFor } }) => {
     const sinch = await standIn((_req, res) => setTimeout(() => json(res, 200, groupOf(ID)), 10));
     const client = clientFor({ baseUrl: sinch.url, maxConnections: 5 });
-
     const groups = await Promise.all(Array.from({ length: 200 }, () => client.getGroup(ID)));
     expect(groups).toHaveLength(200);
     expect(sinch.received).toHaveLength(200);
@@ -241,7 +235,6 @@ describe('stopping a change between requests', () => {
   it('a delete aborted before it is sent sends nothing', async ({ kit: { emulatorClient }, emulator }) => {
     const sinch = await emulator();
     const group = sinch.store.create({ name: 'Team' });
-
     const error = await failure(emulatorClient(sinch).deleteGroup(group.id, { signal: AbortSignal.abort() }));
     expect(describeError(error, 'delete_group')).toContain(`Nothing was sent to Sinch for delete group ${group.id}`);
     expect(sinch.store.list().count).toBe(1);
@@ -297,7 +290,6 @@ describe('stopping a change between requests', () => {
     await client.updateGroup(group.id, { add: numbers(0, 1) });
     sinch.requests.length = 0;
     sinch.faults.push({ after: 1, path: `/groups/${group.id}`, delayMs: 500 });
-
     const change = failure(client.updateGroup(group.id, { add: numbers(0, 25_000) }, { signal: stop.signal }));
     // Nor is a read.
     const read = client.getGroup(other.id);
@@ -326,7 +318,6 @@ describe('per-request credentials', () => {
     const mine = 'my-own-token-0123456789';
     const client = clientFor({ baseUrl: sinch.url, apiToken: mine, perRequest: true });
     for (let i = 0; i < 1_100; i++) clientFor({ baseUrl: sinch.url, apiToken: `someone-else-${i}-abcdef`, perRequest: true });
-
     const text = describeError(await failure(client.getGroup(ID)), 'get_group');
     expect(text).toContain('(HTTP 400 bad_request: Got Bearer [redacted])');
     expect(text).not.toContain(mine);
@@ -337,7 +328,6 @@ describe('per-request credentials', () => {
     const odd = 'Group members';
     clientFor({ baseUrl: sinch.url, apiToken: odd, perRequest: true });
     const other = clientFor({ baseUrl: sinch.url, apiToken: 'other-token-0123456789', perRequest: true });
-
     const text = describeError(await failure(other.getGroup(ID)), 'get_group');
     expect(text).toContain('Got Bearer [redacted] for Group members');
     expect(redact(`a text naming ${odd}`)).toBe(`a text naming ${odd}`);

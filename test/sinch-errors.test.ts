@@ -60,7 +60,6 @@ describe('403 unknown_group', () => {
   test('add_from_group naming a missing group: Sinch\'s code and text, and the group is unchanged', async ({ h }) => {
     const fails = checked(h);
     const group = await h.ok<Group>('create_group', { name: 'Target', members: ['+14155550123'] });
-
     const error = await fails('update_group', { group_id: group.id, add_from_group: MISSING });
     expect(error).toContain('HTTP 403 unknown_group');
     expect(error).toContain('One or more groups referenced in your request could not be found');
@@ -137,7 +136,6 @@ describe('a change split over several requests', () => {
     const fails = checked(h);
     const group = await h.ok<Group>('create_group', { members: [number(0)] });
     h.emulator.faults.push({ after: 1, status: 400, body: '{"code":"syntax_constraint_violation","text":"No"}' });
-
     const error = await fails('replace_group', { group_id: group.id, members: add, confirm: true });
     expect(error).toContain('It was only partly applied: 1 of 2 requests succeeded');
     expect(error).toContain('Once the cause is fixed, call replace_group again with the same arguments');
@@ -146,9 +144,7 @@ describe('a change split over several requests', () => {
   test('create_group failing part-way names the new group and says not to create it again', async ({ h }) => {
     const fails = checked(h);
     h.emulator.faults.push({ after: 1, status: 500 }, { status: 500 }, { status: 500 }, { status: 500 });
-
     const error = await fails('create_group', { name: 'Big', members: add });
-
     const [created] = h.emulator.store.list().groups;
     expect(created).toMatchObject({ name: 'Big', size: 10_000 });
     expect(error).toContain(`Group ${created!.id} had 10000 members after the last request Sinch confirmed`);
@@ -178,7 +174,6 @@ describe('404 for a missing group', () => {
     const fails = checked(h);
     const group = await h.ok<Group>('create_group', { name: 'Gone' });
     await h.ok('delete_group', { group_id: group.id, confirm: true });
-
     for (const tool of ['get_group', 'update_group', 'delete_group']) {
       expect(await fails(tool, { group_id: group.id })).toContain(`Group ${group.id} does not exist`);
     }
@@ -189,7 +184,6 @@ describe('401 bad credentials', () => {
   test('a wrong token gets Sinch\'s 401 and advice on the credentials', async ({ h, defer }) => {
     const wrongToken = 'wrong-token-0123456789abcdef';
     const sinch = await connect(defer, { baseUrl: h.emulator.url, servicePlanId: h.emulator.servicePlanId, apiToken: wrongToken });
-
     for (const [tool, args] of [
       ['list_groups', {}],
       ['create_group', { name: 'Nope' }],
@@ -216,7 +210,6 @@ describe('unreachable Sinch', () => {
     const { url, servicePlanId, apiToken } = gone;
     await gone.close();
     const sinch = await connect(defer, { baseUrl: url, servicePlanId, apiToken });
-
     const error = await sinch.fails('list_groups');
     expect(error).toContain(`list groups failed: could not reach Sinch at ${url}`);
     expect(error).toContain('ECONNREFUSED');
@@ -235,7 +228,6 @@ describe('other gateway shapes and statuses', () => {
       JSON.stringify({ error: { code: 400, message, status: 'INVALID_ARGUMENT', details: [] } }),
     );
     const sinch = await connect(defer, { baseUrl: fake.url, servicePlanId: 'plan1', apiToken: 'fake-token-abcdef' });
-
     const error = await sinch.fails('create_group', { name: 'Team' });
     expect(error).toContain(`Sinch refused to create group (HTTP 400 INVALID_ARGUMENT: ${message})`);
     expect(error).toContain('Correct the request');
@@ -248,7 +240,6 @@ describe('other gateway shapes and statuses', () => {
     const sinchText = "The format of parameter 'members[0]' is invalid; value '+1' is not a valid MSISDN or group ID.";
     const fake = await startFakeSinch(defer, 400, JSON.stringify({ code: 'syntax_invalid_parameter_format', text: sinchText }));
     const sinch = await connect(defer, { baseUrl: fake.url, servicePlanId: 'plan1', apiToken: 'fake-token-400' });
-
     const error = await sinch.fails('update_group', { group_id: MISSING, add: ['+14155550123'] });
     expect(error).toContain(`Sinch refused to update group ${MISSING} (HTTP 400 syntax_invalid_parameter_format: ${sinchText})`);
   });
@@ -260,7 +251,6 @@ describe('other gateway shapes and statuses', () => {
   ] as const)('HTTP %i comes back with its code and advice', async ([status, code, advice], { defer }) => {
     const fake = await startFakeSinch(defer, status, JSON.stringify({ code, text: 'Try later.' }));
     const sinch = await connect(defer, { baseUrl: fake.url, servicePlanId: 'plan1', apiToken: `fake-token-${status}` });
-
     const error = await sinch.fails('get_group', { group_id: MISSING });
     expect(error).toContain(`(HTTP ${status} ${code}: Try later.)`);
     expect(error).toContain(advice);
@@ -269,7 +259,6 @@ describe('other gateway shapes and statuses', () => {
   test('an error body that is not JSON still gives the status', async ({ defer }) => {
     const fake = await startFakeSinch(defer, 502, '<html>Bad gateway</html>');
     const sinch = await connect(defer, { baseUrl: fake.url, servicePlanId: 'plan1', apiToken: 'fake-token-502' });
-
     const error = await sinch.fails('list_groups');
     expect(error).toMatch(/Sinch refused to list groups after 4 attempts over \d+ ms \(HTTP 502\)/);
     expect(error).not.toContain('<html>');
@@ -278,7 +267,6 @@ describe('other gateway shapes and statuses', () => {
   test('a success whose body is not the documented shape is an error, not a crash', async ({ defer }) => {
     const fake = await startFakeSinch(defer, 200, JSON.stringify({ unexpected: true }));
     const sinch = await connect(defer, { baseUrl: fake.url, servicePlanId: 'plan1', apiToken: 'fake-token-200' });
-
     const error = await sinch.fails('get_group', { group_id: MISSING });
     expect(error).toContain(`get group ${MISSING} failed: Sinch's reply did not have the documented shape`);
   });

@@ -157,7 +157,6 @@ describe('create_group', () => {
 describe('get_group', () => {
   test('returns the group as Sinch has it, without members', async ({ h }) => {
     const created = await createGroup(h, { name: 'Team', members: ['+14155550123', '+447700900123'] });
-
     const group = await h.ok<Group>('get_group', { group_id: created.id });
     expect(group).toEqual({ id: created.id, name: 'Team', size: 2, created_at: created.created_at, modified_at: created.modified_at });
     expect(summary(since(h.emulator, 1))).toEqual([`GET ${groupPath(h.emulator, created.id)}`]);
@@ -175,7 +174,6 @@ describe('list_groups', () => {
     await createGroup(h, { name: 'A' });
     const b = await createGroup(h, { name: 'B' });
     const c = await createGroup(h, { name: 'C' });
-
     const page = await h.ok<GroupPage>('list_groups', { page_size: 2 });
     expect(page).toEqual({ page: 0, page_size: 2, count: 3, groups: [c, b], next_page: 1 });
     const request = h.emulator.requests.at(-1)!;
@@ -205,7 +203,6 @@ describe('list_groups', () => {
 
   test('uses Sinch defaults when no paging is given: page 0, up to 30', async ({ h }) => {
     for (let i = 0; i < 31; i++) await createGroup(h, {});
-
     const first = await h.ok<GroupPage>('list_groups', {});
     expect(first).toMatchObject({ page: 0, page_size: 30, count: 31, next_page: 1 });
     expect(first.groups).toHaveLength(30);
@@ -217,7 +214,6 @@ describe('list_groups', () => {
 
   test('a page past the end has no groups, page_size 0 and no next_page', async ({ h }) => {
     await createGroup(h, { name: 'Only' });
-
     const page = await h.ok<GroupPage>('list_groups', { page: 5, page_size: 2 });
     expect(page).toEqual({ page: 5, page_size: 0, count: 1, groups: [] });
   });
@@ -244,7 +240,6 @@ describe('list_group_members', () => {
   test('walking next_cursor with a limit yields every member exactly once', async ({ h }) => {
     const members = numbers(0, 25);
     const group = await createGroup(h, { members: [...members].reverse() });
-
     const pages = await allMembers(h, group.id, 10);
     expect(pages.map((p) => p.members.length)).toEqual([10, 10, 5]);
     expect(pages.map((p) => p.total)).toEqual([25, 25, 25]);
@@ -261,7 +256,6 @@ describe('list_group_members', () => {
   test('pages hold 1,000 numbers by default: a group of 2,500 takes three pages', async ({ h }) => {
     const members = numbers(0, 2_500);
     const group = await createGroup(h, { members });
-
     const pages = await allMembers(h, group.id);
     expect(pages.map((p) => p.members.length)).toEqual([1_000, 1_000, 500]);
     expect(pages.every((p) => p.total === 2_500)).toBe(true);
@@ -292,7 +286,6 @@ describe('list_group_members', () => {
 describe('update_group', () => {
   test('adds members and renames, returning the updated group', async ({ h }) => {
     const group = await createGroup(h, { name: 'Old', members: ['+14155550123'] });
-
     const updated = await h.ok<Group>('update_group', { group_id: group.id, name: 'New', add: ['0044 7700 900123'] });
     expect(updated).toMatchObject({ id: group.id, name: 'New', size: 2, created_at: group.created_at });
     expect(Date.parse(updated.modified_at)).toBeGreaterThan(Date.parse(group.modified_at));
@@ -304,7 +297,6 @@ describe('update_group', () => {
   test('additions are applied before removals: a number on both lists ends up out', async ({ h }) => {
     const [a, b, c, d] = numbers(0, 4) as [string, string, string, string];
     const group = await createGroup(h, { members: [a, b] });
-
     const mark = h.emulator.requests.length;
     const updated = await h.ok<Group>('update_group', { group_id: group.id, add: [c, d], remove: [d, a] });
     expect(updated.size).toBe(2);
@@ -315,7 +307,6 @@ describe('update_group', () => {
   test('adding a present number and removing an absent one are fine', async ({ h }) => {
     const [a, b, absent] = numbers(0, 3) as [string, string, string];
     const group = await createGroup(h, { members: [a, b] });
-
     const updated = await h.ok<Group>('update_group', { group_id: group.id, add: [a], remove: [absent] });
     expect(updated.size).toBe(2);
     expect(storedMembers(h, group.id)).toEqual(new Set([bare(a), bare(b)]));
@@ -323,7 +314,6 @@ describe('update_group', () => {
 
   test('leaving name out keeps the name, and the request has no name key', async ({ h }) => {
     const group = await createGroup(h, { name: 'Keep me' });
-
     const updated = await h.ok<Group>('update_group', { group_id: group.id, add: [number(1)] });
     expect(updated.name).toBe('Keep me');
     const request = h.emulator.requests[1]!;
@@ -334,7 +324,6 @@ describe('update_group', () => {
 
   test('name: null keeps the name, as if it were left out: null means "not given"', async ({ h }) => {
     const group = await createGroup(h, { name: 'Keep me', members: [number(1)] });
-
     const updated = await h.ok<Group>('update_group', { group_id: group.id, name: null, add: [number(2)] });
     expect(updated).toMatchObject({ name: 'Keep me', size: 2 });
     expect(h.emulator.store.get(group.id).name).toBe('Keep me');
@@ -343,7 +332,6 @@ describe('update_group', () => {
 
   test('remove_name: true removes the name and is sent as an explicit JSON null', async ({ h }) => {
     const group = await createGroup(h, { name: 'Remove me', members: [number(1)] });
-
     const updated = await h.ok<Group>('update_group', { group_id: group.id, remove_name: true });
     expect(updated).not.toHaveProperty('name');
     expect(updated.size).toBe(1);
@@ -369,7 +357,6 @@ describe('update_group', () => {
     await h.ok('update_group', { group_id: group.id, name: 'Back' });
     await h.ok('replace_group', { group_id: group.id, confirm: true, members: [number(3)] });
     await h.ok('replace_group', { group_id: group.id, confirm: true, members: [], name: 'Empty', child_groups: [other.id] });
-
     const changes = h.emulator.requests.filter((r) => r.method !== 'GET');
     expect(changes.map((r) => r.rawBody.match(/null/g)?.length ?? 0)).toEqual([0, 0, 0, 0, 1, 0, 0, 0]);
     expect(changes[4]!.body).toEqual({ name: null, remove_from_group: other.id });
@@ -378,7 +365,6 @@ describe('update_group', () => {
   test('add_from_group copies the other group\'s members in, once', async ({ h }) => {
     const source = await createGroup(h, { members: numbers(0, 3) });
     const target = await createGroup(h, { members: numbers(2, 5) });
-
     const updated = await h.ok<Group>('update_group', { group_id: target.id, add_from_group: source.id });
     expect(updated.size).toBe(5);
     expect(storedMembers(h, target.id)).toEqual(new Set(numbers(0, 5).map(bare)));
@@ -392,7 +378,6 @@ describe('update_group', () => {
   test('remove_from_group takes out every member of the other group', async ({ h }) => {
     const leavers = await createGroup(h, { members: [number(0), number(1), number(8)] });
     const target = await createGroup(h, { members: numbers(0, 4) });
-
     const mark = h.emulator.requests.length;
     const updated = await h.ok<Group>('update_group', { group_id: target.id, remove_from_group: leavers.id });
     expect(updated.size).toBe(2);
@@ -405,7 +390,6 @@ describe('update_group', () => {
 describe('replace_group', () => {
   test('swaps the members and clears the name and settings not given', async ({ h }) => {
     const group = await createGroup(h, { name: 'Old', members: numbers(0, 3), auto_update: { to: '12345', add: { first_word: 'JOIN' } } });
-
     const replaced = await h.ok<Group>('replace_group', { group_id: group.id, confirm: true, members: ['+447911123456', number(1)] });
     expect(replaced).toEqual({ id: group.id, size: 2, created_at: group.created_at, modified_at: expect.stringMatching(ISO_MILLIS) });
     expect(summary(since(h.emulator, 1))).toEqual([`PUT ${groupPath(h.emulator, group.id)}`]);
@@ -415,7 +399,6 @@ describe('replace_group', () => {
 
   test('sets a name when given', async ({ h }) => {
     const group = await createGroup(h, { name: 'Old', members: [number(0)] });
-
     const replaced = await h.ok<Group>('replace_group', { group_id: group.id, confirm: true, members: [], name: 'New' });
     expect(replaced).toMatchObject({ id: group.id, name: 'New', size: 0 });
     expect(h.emulator.requests[1]!.body).toEqual({ members: [], name: 'New' });
@@ -425,7 +408,6 @@ describe('replace_group', () => {
 describe('delete_group', () => {
   test('deletes the group; get_group then fails with 404 saying it does not exist', async ({ h }) => {
     const group = await createGroup(h, { name: 'Doomed', members: [number(0)] });
-
     const result = await h.ok('delete_group', { group_id: group.id, confirm: true });
     expect(result).toEqual({ group_id: group.id, deleted: true });
     expect(summary(since(h.emulator, 1))).toEqual([`DELETE ${groupPath(h.emulator, group.id)}`]);
@@ -438,7 +420,6 @@ describe('delete_group', () => {
   test('deleting one group leaves the others', async ({ h }) => {
     const keep = await createGroup(h, { name: 'Keep' });
     const drop = await createGroup(h, { name: 'Drop' });
-
     await h.ok('delete_group', { group_id: drop.id, confirm: true });
     expect(await h.ok<GroupPage>('list_groups', {})).toEqual({ page: 0, page_size: 1, count: 1, groups: [keep] });
   });
@@ -477,7 +458,6 @@ describe('lists over Sinch\'s 10,000 limit', () => {
     const mark = h.emulator.requests.length;
     // 4,000 of the 5,000 members leave, which needs the user's consent.
     const updated = await h.ok<Group>('update_group', { group_id: group.id, add, remove, confirm: true });
-
     const expected = new Set([...initial, ...add]);
     for (const n of remove) expected.delete(n);
     expect(updated.size).toBe(expected.size);
@@ -544,7 +524,6 @@ describe('lists over Sinch\'s 10,000 limit', () => {
 describe('list_group_members contains', () => {
   test('finds one number among 2,500 without paging', async ({ h }) => {
     const group = h.emulator.store.create({ members: numbers(0, 2_500).reverse() });
-
     const page = await h.ok<MemberPage>('list_group_members', { group_id: group.id, contains: '6050001234' });
     expect(page).toEqual({ group_id: group.id, total: 2_500, matching: 1, members: [number(1_234)] });
     expect(summary(h.emulator.requests)).toEqual([`GET ${groupPath(h.emulator, group.id)}/members`]);
@@ -591,7 +570,6 @@ describe('list_group_members contains', () => {
 
   test.for(['abc', '605abc', '', '1234567890123456'])('contains %o is refused, and nothing is asked of Sinch', async (contains, { h }) => {
     const group = h.emulator.store.create({ members: numbers(0, 3) });
-
     const text = await h.fails('list_group_members', { group_id: group.id, contains });
     expect(text).toBe(`Nothing was changed: contains: must be 1 to 15 digits (got ${JSON.stringify(contains)}).`);
     expect(h.emulator.requests).toEqual([]);
