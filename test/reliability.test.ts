@@ -556,35 +556,24 @@ describe('a Sinch that does not answer', () => {
 describe('progress', () => {
   const progressOf = (done: number, total: number): Progress => ({ progress: done, total, message: `${done} of ${total} requests to Sinch done` });
 
-  test('create_group with 25,000 members: 1/3, 2/3, 3/3', async () => {
-    const seen: Progress[] = [];
-    const result = await h.call('create_group', { name: 'Big', members: numbers(0, 25_000) }, (progress) => seen.push(progress));
-    expect(result.isError).toBeFalsy();
-    expect(seen).toEqual([progressOf(1, 3), progressOf(2, 3), progressOf(3, 3)]);
-    expect(sent()).toEqual(['POST /groups', ...Array(2).fill(`POST /groups/${(result.structuredContent as Group).id}`)]);
-    expect(h.emulator.store.list().groups).toMatchObject([{ name: 'Big', size: 25_000 }]);
-  });
-
-  test('update_group adding 25,000: 1/3, 2/3, 3/3', async () => {
+  test.each([
+    ['create_group', 25_000, 3, (id: string) => ['POST /groups', ...Array(2).fill(`POST /groups/${id}`)], 25_000],
+    ['update_group', 25_000, 3, (id: string) => Array(3).fill(`POST /groups/${id}`), 25_001],
+    ['replace_group', 15_000, 2, (id: string) => [`PUT /groups/${id}`, `POST /groups/${id}`], 15_000],
+  ] as const)('%s with %i numbers reports each of its %i requests', async (tool, count, requests, expected, size) => {
     const group = existingGroup();
     const seen: Progress[] = [];
-    const result = await h.call('update_group', { group_id: group.id, add: numbers(0, 25_000) }, (progress) => seen.push(progress));
+    const args = {
+      create_group: { name: 'Big', members: numbers(0, count) },
+      update_group: { group_id: group.id, add: numbers(0, count) },
+      replace_group: { group_id: group.id, members: numbers(0, count), confirm: true },
+    };
+    const result = await h.call(tool, args[tool], (progress) => seen.push(progress));
     expect(result.isError).toBeFalsy();
-    expect(seen).toEqual([progressOf(1, 3), progressOf(2, 3), progressOf(3, 3)]);
-    expect(sent()).toEqual(Array(3).fill(`POST /groups/${group.id}`));
-    expect(h.emulator.store.get(group.id).size).toBe(25_001);
-  });
-
-  test('replace_group with 15,000: 1/2, 2/2', async () => {
-    const group = existingGroup();
-    const seen: Progress[] = [];
-    const result = await h.call('replace_group', { group_id: group.id, members: numbers(0, 15_000), confirm: true }, (progress) =>
-      seen.push(progress),
-    );
-    expect(result.isError).toBeFalsy();
-    expect(seen).toEqual([progressOf(1, 2), progressOf(2, 2)]);
-    expect(sent()).toEqual([`PUT /groups/${group.id}`, `POST /groups/${group.id}`]);
-    expect(h.emulator.store.get(group.id).size).toBe(15_000);
+    expect(seen).toEqual(Array.from({ length: requests }, (_, i) => progressOf(i + 1, requests)));
+    const id = (result.structuredContent as Group).id;
+    expect(sent()).toEqual(expected(id));
+    expect(h.emulator.store.get(id)).toMatchObject({ size, ...(tool === 'create_group' && { name: 'Big' }) });
   });
 
   test('a call of a single request sends no progress', async () => {
@@ -741,27 +730,16 @@ describe('OAuth2 project credentials', () => {
 });
 
 describe("replies that are not what Sinch documents", () => {
-  test('HTTP 200 with a body that is not JSON', async () => {
+  test.each([
+    ['get_group', 'not json', (id: string) => `get group ${id} failed: Sinch answered HTTP 200 with a body that is not JSON.`, (id: string) => `GET /groups/${id}`],
+    ['get_group', '{"unexpected": true}', (id: string) => `get group ${id} failed: Sinch's reply did not have the documented shape (`, (id: string) => `GET /groups/${id}`],
+    ['create_group', '', () => "create group failed: Sinch's reply did not have the documented shape (", () => 'POST /groups'],
+  ] as const)('%s answered HTTP 200 with %j is an error', async (tool, body, message, request) => {
     const group = existingGroup();
-    h.emulator.faults.push({ status: 200, body: 'not json' });
-    const error = await h.fails('get_group', { group_id: group.id });
-    expect(error).toContain(`get group ${group.id} failed: Sinch answered HTTP 200 with a body that is not JSON.`);
-    expect(sent()).toEqual([`GET /groups/${group.id}`]);
-  });
-
-  test('HTTP 200 with JSON of the wrong shape', async () => {
-    const group = existingGroup();
-    h.emulator.faults.push({ status: 200, body: '{"unexpected": true}' });
-    const error = await h.fails('get_group', { group_id: group.id });
-    expect(error).toContain(`get group ${group.id} failed: Sinch's reply did not have the documented shape (`);
-    expect(sent()).toEqual([`GET /groups/${group.id}`]);
-  });
-
-  test('HTTP 200 with an empty body where a group was due', async () => {
-    h.emulator.faults.push({ status: 200, body: '' });
-    const error = await h.fails('create_group', { name: 'New' });
-    expect(error).toContain("create group failed: Sinch's reply did not have the documented shape (");
-    expect(sent()).toEqual(['POST /groups']);
+    h.emulator.faults.push({ status: 200, body });
+    const error = await h.fails(tool, tool === 'create_group' ? { name: 'New' } : { group_id: group.id });
+    expect(error).toContain(message(group.id));
+    expect(sent()).toEqual([request(group.id)]);
   });
 
   test("a proxy's HTML 502 page on a read: retried, then HTTP 502 without the page", async () => {
