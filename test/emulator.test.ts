@@ -107,6 +107,9 @@ const UNKNOWN_GROUP = {
 
 const numbers = (count: number) => Array.from({ length: count }, (_, i) => number(i));
 
+/** A reply's status and JSON body, to compare at once. */
+const reply = (res: { status: number; json: unknown }) => ({ status: res.status, json: res.json });
+
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const MISSING_ID = '01W4FFL35P4NC4K35SMSGROUP1';
@@ -158,8 +161,7 @@ describe('get', () => {
   it('returns the group as created', async ({ api: { call, createGroup } }) => {
     const created = await createGroup({ name: 'Newsletter', members: ['+46701740605'] });
     const res = await call('GET', `/${created.id}`);
-    expect(res.status).toBe(200);
-    expect(res.json).toEqual(created);
+    expect(reply(res)).toEqual({ status: 200, json: created });
   });
 
   it('answers 404 with an empty body for an unknown group', async ({ api: { call } }) => {
@@ -187,8 +189,7 @@ describe('list', () => {
     const older = await createGroup({ name: 'Older' });
     const newer = await createGroup({ name: 'Newer' });
     const res = await call('GET', '', { query: { page: '0', page_size: '2' } });
-    expect(res.status).toBe(200);
-    expect(res.json).toEqual({ page: 0, page_size: 2, count: 2, groups: [newer, older] });
+    expect(reply(res)).toEqual({ status: 200, json: { page: 0, page_size: 2, count: 2, groups: [newer, older] } });
   });
 
   it('lists all: 3 groups across 2 pages', async ({ api: { call, createGroup } }) => {
@@ -202,8 +203,7 @@ describe('list', () => {
   it('answers a page past the end with no groups and page_size 0', async ({ api: { call, createGroup } }) => {
     await createGroup({});
     const res = await call('GET', '', { query: { page: '3', page_size: '2' } });
-    expect(res.status).toBe(200);
-    expect(res.json).toEqual({ page: 3, page_size: 0, count: 1, groups: [] });
+    expect(reply(res)).toEqual({ status: 200, json: { page: 3, page_size: 0, count: 1, groups: [] } });
   });
 
   it('defaults to page 0 with 30 groups', async ({ api: { emulator, call } }) => {
@@ -292,8 +292,7 @@ describe('update', () => {
     const group = await createGroup({ name: 'Stable', members: ['+14155550100'] });
     for (const field of ['add_from_group', 'remove_from_group']) {
       const res = await call('POST', `/${group.id}`, { body: { add: ['+14155550101'], name: 'Changed', [field]: MISSING_ID } });
-      expect(res.status).toBe(403);
-      expect(res.json).toEqual(UNKNOWN_GROUP);
+      expect(reply(res)).toEqual({ status: 403, json: UNKNOWN_GROUP });
     }
     expect((await call('GET', `/${group.id}`)).json).toEqual(group);
     expect(await membersOf(group.id)).toEqual(['14155550100']);
@@ -309,19 +308,16 @@ describe('update', () => {
 describe('child_groups', () => {
   it('refuses a missing group with 403 on create and on replace', async ({ api: { call, createGroup } }) => {
     const created = await call('POST', '', { body: { child_groups: [MISSING_ID] } });
-    expect(created.status).toBe(403);
-    expect(created.json).toEqual(UNKNOWN_GROUP);
+    expect(reply(created)).toEqual({ status: 403, json: UNKNOWN_GROUP });
     const group = await createGroup({ name: 'Parent' });
     const replaced = await call('PUT', `/${group.id}`, { body: { members: [], child_groups: [MISSING_ID] } });
-    expect(replaced.status).toBe(403);
-    expect(replaced.json).toEqual(UNKNOWN_GROUP);
+    expect(reply(replaced)).toEqual({ status: 403, json: UNKNOWN_GROUP });
     expect((await call('GET', `/${group.id}`)).json).toEqual(group);
   });
 
   it('refuses an ID that is not letters and digits', async ({ api: { call } }) => {
     const res = await call('POST', '', { body: { child_groups: ['not-an-id'] } });
-    expect(res.status).toBe(400);
-    expect(res.json).toEqual(invalidNumber('child_groups[0]', 'not-an-id'));
+    expect(reply(res)).toEqual({ status: 400, json: invalidNumber('child_groups[0]', 'not-an-id') });
   });
 });
 
@@ -351,8 +347,7 @@ describe('replace', () => {
   it('requires members', async ({ api: { call, createGroup } }) => {
     const group = await createGroup({ name: 'Kept' });
     const res = await call('PUT', `/${group.id}`, { body: { name: 'Other' } });
-    expect(res.status).toBe(400);
-    expect(res.json).toEqual({ code: 'syntax_constraint_violation', text: "Parameter 'members' is required." });
+    expect(reply(res)).toEqual({ status: 400, json: { code: 'syntax_constraint_violation', text: "Parameter 'members' is required." } });
     expect((await call('GET', `/${group.id}`)).json).toEqual(group);
   });
 
@@ -389,8 +384,7 @@ describe('authentication', () => {
 
   it('answers 401 to a wrong token', async ({ api: { emulator, call } }) => {
     const res = await call('GET', '', { headers: { authorization: `Bearer ${emulator.apiToken}x` } });
-    expect(res.status).toBe(401);
-    expect(res.json).toEqual(unauthorized);
+    expect(reply(res)).toEqual({ status: 401, json: unauthorized });
   });
 
   it('answers 401 without an Authorization header, and creates nothing', async ({ api: { emulator } }) => {
@@ -448,21 +442,17 @@ describe('request format', () => {
     expect(broken.status).toBe(400);
     expect(broken.json).toEqual({ code: 'syntax_invalid_json', text: expect.stringMatching(/^The request body is not valid JSON: /) });
     const array = await call('POST', '', { body: [] });
-    expect(array.status).toBe(400);
-    expect(array.json).toEqual({ code: 'syntax_invalid_json', text: 'The request body must be a JSON object.' });
+    expect(reply(array)).toEqual({ status: 400, json: { code: 'syntax_invalid_json', text: 'The request body must be a JSON object.' } });
   });
 
   it('answers 400 with the field, index and raw value for a bad MSISDN', async ({ api: { call, createGroup } }) => {
     const created = await call('POST', '', { body: { members: ['+14155550100', '+1'] } });
-    expect(created.status).toBe(400);
-    expect(created.json).toEqual(invalidNumber('members[1]', '+1'));
+    expect(reply(created)).toEqual({ status: 400, json: invalidNumber('members[1]', '+1') });
     const group = await createGroup({});
     const added = await call('POST', `/${group.id}`, { body: { add: ['0701740605'] } });
-    expect(added.status).toBe(400);
-    expect(added.json).toEqual(invalidNumber('add[0]', '0701740605'));
+    expect(reply(added)).toEqual({ status: 400, json: invalidNumber('add[0]', '0701740605') });
     const removed = await call('POST', `/${group.id}`, { body: { remove: ['+1415555010x'] } });
-    expect(removed.status).toBe(400);
-    expect(removed.json).toEqual(invalidNumber('remove[0]', '+1415555010x'));
+    expect(reply(removed)).toEqual({ status: 400, json: invalidNumber('remove[0]', '+1415555010x') });
     const tooLong = await call('PUT', `/${group.id}`, { body: { members: ['+1234567890123456'] } });
     expect(tooLong.json).toEqual(invalidNumber('members[0]', '+1234567890123456'));
   });
@@ -743,8 +733,7 @@ describe('OAuth2 token endpoint', () => {
   it('answers 400 unsupported_grant_type to another grant, and invalid_request to none', async ({ api: { emulator, tokenRequest } }) => {
     for (const body of ['grant_type=password&username=a&password=b', 'grant_type=authorization_code&code=x', 'grant_type=']) {
       const res = await tokenRequest({ body });
-      expect(res.status).toBe(400);
-      expect(res.json).toEqual({ error: 'unsupported_grant_type' });
+      expect(reply(res)).toEqual({ status: 400, json: { error: 'unsupported_grant_type' } });
     }
     for (const body of ['', 'scope=x', 'grant_type=client_credentials&grant_type=client_credentials']) {
       const res = await tokenRequest({ body });
@@ -763,11 +752,9 @@ describe('OAuth2 token endpoint', () => {
       error_description: "The request body must be sent as 'application/x-www-form-urlencoded'.",
     };
     const json = await tokenRequest({ contentType: 'application/json', body: '{"grant_type":"client_credentials"}' });
-    expect(json.status).toBe(415);
-    expect(json.json).toEqual(unsupported);
+    expect(reply(json)).toEqual({ status: 415, json: unsupported });
     const missing = await tokenRequest({ contentType: null });
-    expect(missing.status).toBe(415);
-    expect(missing.json).toEqual(unsupported);
+    expect(reply(missing)).toEqual({ status: 415, json: unsupported });
     const get = await tokenRequest({ method: 'GET' });
     expect(get.status).toBe(405);
     expect(get.headers.allow).toBe('POST');
@@ -845,11 +832,9 @@ describe('project authentication', () => {
   it('refuses the api token on project routes and access tokens on service-plan routes', async ({ api: { emulator, call, accessToken, projectCall } }) => {
     const token = await accessToken();
     const apiTokenOnProject = await projectCall(emulator.apiToken, 'GET');
-    expect(apiTokenOnProject.status).toBe(401);
-    expect(apiTokenOnProject.json).toEqual(UNAUTHORIZED);
+    expect(reply(apiTokenOnProject)).toEqual({ status: 401, json: UNAUTHORIZED });
     const accessTokenOnPlan = await call('GET', '', { headers: { authorization: `Bearer ${token}` } });
-    expect(accessTokenOnPlan.status).toBe(401);
-    expect(accessTokenOnPlan.json).toEqual(UNAUTHORIZED);
+    expect(reply(accessTokenOnPlan)).toEqual({ status: 401, json: UNAUTHORIZED });
     // An expired token on the service plan is just a wrong token there.
     emulator.expireTokens();
     const expiredOnPlan = await call('GET', '', { headers: { authorization: `Bearer ${token}` } });
@@ -865,8 +850,7 @@ describe('project authentication', () => {
 
   it('answers 401 to a key ID and secret sent as if they were a token', async ({ api: { emulator, projectCall } }) => {
     const res = await projectCall(emulator.keySecret, 'GET');
-    expect(res.status).toBe(401);
-    expect(res.json).toEqual(UNAUTHORIZED);
+    expect(reply(res)).toEqual({ status: 401, json: UNAUTHORIZED });
   });
 });
 
@@ -898,8 +882,7 @@ describe('fault kinds', () => {
     const started = performance.now();
     const res = await call('POST', '', { body: {} });
     expect(performance.now() - started).toBeGreaterThanOrEqual(199);
-    expect(res.status).toBe(503);
-    expect(res.json).toEqual({ code: 'busy', text: 'Later' });
+    expect(reply(res)).toEqual({ status: 503, json: { code: 'busy', text: 'Later' } });
     expect(emulator.store.list().count).toBe(0);
   });
 
@@ -952,8 +935,7 @@ describe('fault kinds', () => {
     for (let i = 0; i < 3; i++) expect((await call('GET')).status).toBe(200);
     expect((await tokenRequest()).status).toBe(200);
     const refused = await tokenRequest();
-    expect(refused.status).toBe(503);
-    expect(refused.json).toEqual({ error: 'temporarily_unavailable' });
+    expect(reply(refused)).toEqual({ status: 503, json: { error: 'temporarily_unavailable' } });
     expect((await tokenRequest()).status).toBe(200);
     expect(emulator.faults).toEqual([]);
     expect(emulator.tokensIssued).toBe(2);
