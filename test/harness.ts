@@ -232,6 +232,8 @@ export interface Fixtures {
   h: Harness;
   /** Another emulator, closed when the test ends. */
   emulator: (options?: EmulatorOptions) => Promise<Emulator>;
+  /** One harness for every test of a file, for tests that share what they set up. */
+  shared: Harness;
 }
 
 /** vitest's `test` with fixtures that are started for a test that names them, and closed after it. */
@@ -251,6 +253,14 @@ export const test = base.extend<Fixtures>({
   h: async ({ harness }, use) => {
     await use(await harness());
   },
+  shared: [
+    async ({}, use) => {
+      const harness = await startHarness();
+      await use(harness);
+      await harness.close();
+    },
+    { scope: 'file' },
+  ],
   emulator: async ({ defer }, use) => {
     await use(async (options) => {
       const emulator = await startEmulator(options);

@@ -7,14 +7,14 @@ import { test, TOOL_NAMES } from './harness.js';
 const DIR = new URL('toolsnaps/', import.meta.url);
 const UPDATE = process.env.UPDATE_TOOLSNAPS === '1';
 
-test('there is one snapshot for each tool, and none for a tool that is gone', async ({ h }) => {
+test('there is one snapshot for each tool, and none for a tool that is gone', async ({ shared: h }) => {
   const { tools } = await h.client.listTools();
   expect(tools.map((tool) => tool.name).sort()).toEqual(TOOL_NAMES);
   if (UPDATE) for (const tool of tools) writeFileSync(new URL(`${tool.name}.json`, DIR), `${JSON.stringify(tool, null, 2)}\n`);
   expect(readdirSync(DIR).sort()).toEqual(TOOL_NAMES.map((name) => `${name}.json`));
 });
 
-test.for(TOOL_NAMES)('%s matches its snapshot', async (name, { h }) => {
+test.for(TOOL_NAMES)('%s matches its snapshot', async (name, { shared: h }) => {
   const tool = (await h.client.listTools()).tools.find((candidate) => candidate.name === name);
   const file = new URL(`${name}.json`, DIR);
   expect(existsSync(file), `test/toolsnaps/${name}.json is missing; write it with UPDATE_TOOLSNAPS=1`).toBe(true);
