@@ -11,7 +11,7 @@ import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { getGlobalDispatcher } from 'undici';
 import { startEmulator } from '../src/emulator/server.js';
-import { measureContext, measureLargeGroups, measureMemory, measurePerCall, measureStartup, ready, type Setup } from './measure.js';
+import { measureAcrossGroups, measureContext, measureLargeGroups, measureMemory, measurePerCall, measureStartup, ready, type Setup } from './measure.js';
 import { report } from './report.js';
 import { killAll, RpcChild } from './rpc.js';
 import { buildServers, ROOT } from './servers.js';
@@ -45,10 +45,11 @@ async function main(): Promise<void> {
     const server = await ready(new RpcChild(process.execPath, [servers.ours], env));
     const large = await measureLargeGroups(setup, server);
     const context = await measureContext(setup, server, large.groupId);
+    const across = await measureAcrossGroups(setup, server);
     await server.close();
     const memory = await measureMemory(setup);
     about.push(`whole run ${(performance.now() / 1000).toFixed(0)} s; load average at end ${load()}`);
-    process.stdout.write(`${report({ about, startup, perCall, large, context, memory })}\n`);
+    process.stdout.write(`${report({ about, startup, perCall, large, context, across, memory })}\n`);
   } finally {
     await emulator.close();
     await getGlobalDispatcher().close();

@@ -30,6 +30,9 @@ export const COUNTS = {
   createMembers: 25_000,
   updateAdd: 12_000,
   updateRemove: 11_000,
+  findGroups: 300,
+  findMembers: 2_000,
+  findRuns: 5,
 };
 
 export function check(condition: boolean, what: string): void {
@@ -338,6 +341,42 @@ export async function measureContext(setup: Setup, server: RpcChild, largeGroupI
       { what: 'list_group_members, 1,000 numbers', ...members },
     ],
   };
+}
+
+// ─── across groups ───
+
+/**
+ * find_numbers and list_groups' name search over many groups: every group's members are read once, so this
+ * is Sinch's round trips, bounded by SINCH_CONCURRENCY, more than our own work. The groups are made in the
+ * emulator directly, in place of the groups there before, and removed afterwards.
+ */
+export async function measureAcrossGroups(setup: Setup, server: RpcChild) {
+  const { emulator } = setup;
+  progress(`across groups: ${COUNTS.findGroups} groups of ${COUNTS.findMembers} members`);
+  emulator.store.clear();
+  for (let g = 0; g < COUNTS.findGroups; g++) {
+    emulator.store.create({ name: `Bench ${g}`, members: numbers(200_000 + g * 1_000, COUNTS.findMembers).map((n) => n.slice(1)) });
+  }
+  // Ranges overlap: the first number is in one group, the second in two, the last in none.
+  const wanted = [numbers(200_000, 1)[0]!, numbers(200_000 + 150 * 1_000, 1)[0]!, '+14155550100'];
+  const findMs: number[] = [];
+  let replyBytes = 0;
+  for (let run = 0; run < COUNTS.findRuns; run++) {
+    const t0 = performance.now();
+    const reply = await server.call('find_numbers', { numbers: wanted });
+    findMs.push(performance.now() - t0);
+    replyBytes = reply.bytes;
+    const found = reply.result.structuredContent as { searched: number; numbers: { number: string; groups: unknown[] }[] };
+    const holding = found.numbers.map(({ number, groups }) => `${number}: ${groups.length}`).join(', ');
+    check(found.searched >= COUNTS.findGroups, `find_numbers searched ${found.searched} groups`);
+    check(holding === `${wanted[0]}: 1, ${wanted[1]}: 2, ${wanted[2]}: 0`, `find_numbers found ${holding}`);
+  }
+  const t0 = performance.now();
+  const byName = await server.call('list_groups', { name: 'Bench 299' });
+  const nameMs = performance.now() - t0;
+  check((byName.result.structuredContent as { groups: unknown[] }).groups.length === 1, 'list_groups found one group by name');
+  emulator.store.clear();
+  return { find: summarize(findMs), findReplyBytes: replyBytes, nameMs, nameReplyBytes: byName.bytes };
 }
 
 // ─── memory ───

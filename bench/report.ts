@@ -1,6 +1,6 @@
 /** The bench's one reporter: the figures the measures returned, as tables with their ratios. */
 import { bytes, heading, int, mib, ms, ratio, table, us } from './format.js';
-import { COUNTS, type CallKind, type measureContext, type measureLargeGroups, type measureMemory, type measureStartup, type CallFigures } from './measure.js';
+import { COUNTS, type CallKind, type measureAcrossGroups, type measureContext, type measureLargeGroups, type measureMemory, type measureStartup, type CallFigures } from './measure.js';
 
 // The limits test/portable-schemas.test.ts enforces; here to show how close the tools are to them.
 const MODEL_BYTES_PER_TOOL = 900;
@@ -12,6 +12,7 @@ export interface Results {
   perCall: Record<CallKind, CallFigures>;
   large: Awaited<ReturnType<typeof measureLargeGroups>>;
   context: Awaited<ReturnType<typeof measureContext>>;
+  across: Awaited<ReturnType<typeof measureAcrossGroups>>;
   memory: Awaited<ReturnType<typeof measureMemory>>;
 }
 
@@ -111,6 +112,20 @@ function context(x: Results['context']): string[] {
   ];
 }
 
+function across({ find, findReplyBytes, nameMs, nameReplyBytes }: Results['across']): string[] {
+  const groups = `${int(COUNTS.findGroups)} groups of ${int(COUNTS.findMembers)} members`;
+  return [
+    heading(`Across groups: ${groups}, through MCP over stdio`),
+    table(
+      ['call', 'p50', 'max', 'result'],
+      [
+        [`find_numbers, 3 numbers (${COUNTS.findRuns} runs)`, ms(find.median, 0), ms(find.max, 0), bytes(findReplyBytes)],
+        ['list_groups by name', ms(nameMs, 0), '', bytes(nameReplyBytes)],
+      ],
+    ),
+  ];
+}
+
 function memory({ ours, bare }: Results['memory']): string[] {
   const row = (name: string, x: { rssKiB: number; heapUsed: number }) => [name, mib(x.rssKiB), mib(x.heapUsed / 1024)];
   return [
@@ -131,5 +146,5 @@ function memory({ ours, bare }: Results['memory']): string[] {
 }
 
 export function report(results: Results): string {
-  return [...results.about, ...startup(results.startup), ...perCall(results.perCall), ...large(results.large), ...context(results.context), ...memory(results.memory)].join('\n');
+  return [...results.about, ...startup(results.startup), ...perCall(results.perCall), ...large(results.large), ...context(results.context), ...across(results.across), ...memory(results.memory)].join('\n');
 }
