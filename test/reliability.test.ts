@@ -2,9 +2,10 @@ import { request as httpRequest, type IncomingMessage, type ServerResponse } fro
 import type { CallToolResult, Progress } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, onTestFinished, test, vi } from 'vitest';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/server.js';
+import type { SinchClientOptions } from '../src/sinch/client.js';
 import type { RetrySettings } from '../src/sinch/http.js';
 import type { Group } from '../src/sinch/schemas.js';
-import { bare, connect as connectServer, listen, number, numbers, sent as sentTo, startHarness, textOf, until, type Connection, type Harness } from './harness.js';
+import { bare, connect as connectServer, listen, number, numbers, sent as sentTo, sinchOf, startHarness, textOf, until, type Connection, type Harness } from './harness.js';
 
 // Sinch failing in the ways networks and gateways fail: rate limits, 5xx, cut connections, refused
 // connections, hangs, expired tokens, replies that are not what Sinch documents. Every call goes
@@ -71,20 +72,19 @@ interface Settings {
   baseUrl?: string;
 }
 
-/** Another server over the harness's emulator (or `baseUrl`), with other retry or timeout settings. */
-async function open({ baseUrl = h.emulator.url, ...settings }: Settings = {}): Promise<Connection> {
-  const connection = await connectServer({ baseUrl, servicePlanId: h.emulator.servicePlanId, apiToken: h.emulator.apiToken, ...settings }, recorded);
+/** A server over a Sinch client with these settings, closed when the test ends. */
+async function serve(options: SinchClientOptions): Promise<Connection> {
+  const connection = await connectServer(options, recorded);
   cleanups.push(() => connection.close());
   return connection;
 }
 
-/** A server using OAuth2 project credentials against `emulator`. */
-async function openOAuth(emulator: Emulator, keySecret = emulator.keySecret): Promise<Connection> {
-  const { url: baseUrl, projectId, keyId, tokenUrl: authUrl } = emulator;
-  const connection = await connectServer({ baseUrl, projectId, keyId, keySecret, authUrl }, recorded);
-  cleanups.push(() => connection.close());
-  return connection;
-}
+/** Another server over the harness's emulator (or `baseUrl`), with other retry or timeout settings. */
+const open = (settings: Settings = {}) => serve(sinchOf(h.emulator, settings));
+
+/** A server using OAuth2 project credentials against `emulator` (or through `baseUrl` to it). */
+const openOAuth = ({ url, projectId, keyId, keySecret, tokenUrl: authUrl }: Emulator, secret = keySecret, baseUrl = url) =>
+  serve({ baseUrl, projectId, keyId, keySecret: secret, authUrl });
 
 async function anotherEmulator(options?: EmulatorOptions): Promise<Emulator> {
   const emulator = await startEmulator(options);
@@ -761,9 +761,7 @@ describe('secrets', () => {
     const group = await project.ok<Group>('create_group', { name: 'Project' });
     const gateway = await startGateway();
     // Proxy the API through the gateway with the same credentials: its errors echo the access token.
-    const { projectId, keyId, keySecret, tokenUrl: authUrl } = h.emulator;
-    const connection = await connectServer({ baseUrl: gateway.url, projectId, keyId, keySecret, authUrl }, recorded);
-    cleanups.push(() => connection.close());
+    const connection = await openOAuth(h.emulator, h.emulator.keySecret, gateway.url);
     gateway.script.push({ status: 400, body: echo }, { status: 400, body: echo });
     const error = await connection.fails('get_group', { group_id: group.id });
     const resourceError = await connection.client.readResource({ uri: `sinch://groups/${group.id}` }).then(
@@ -786,11 +784,7 @@ describe('secrets', () => {
       status: 401,
       body: (authorization) => JSON.stringify({ error: 'invalid_client', error_description: `Got ${authorization} (${keyId}:${keySecret})` }),
     });
-    const connection = await connectServer(
-      { baseUrl: h.emulator.url, projectId: h.emulator.projectId, keyId, keySecret, authUrl: `${gateway.url}/oauth2/token` },
-      recorded,
-    );
-    cleanups.push(() => connection.close());
+    const connection = await serve({ baseUrl: h.emulator.url, projectId: h.emulator.projectId, keyId, keySecret, authUrl: `${gateway.url}/oauth2/token` });
     const error = await connection.fails('list_groups');
     expect(error).toContain(`(HTTP 401 invalid_client: Got Basic [redacted] (${keyId}:[redacted]))`);
     expect(leaks([error], [keySecret, base64(`${keyId}:${keySecret}`)])).toEqual([]);
