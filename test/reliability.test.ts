@@ -585,15 +585,13 @@ describe('OAuth2 project credentials', () => {
     expect(emulator.tokensIssued).toBe(1);
     expect(sent()).toEqual([`POST ${TOKEN_PATH}`, 'POST /groups', 'GET /groups', `GET /groups/${group.id}`]);
     const [tokenRequest, ...calls] = emulator.requests;
-    expect(tokenRequest!.headers.authorization).toBe(`Basic ${base64(`${emulator.keyId}:${emulator.keySecret}`)}`);
-    expect(tokenRequest!.headers['content-type']).toBe('application/x-www-form-urlencoded');
-    expect(tokenRequest!.rawBody).toBe('grant_type=client_credentials');
+    const form = { authorization: `Basic ${base64(`${emulator.keyId}:${emulator.keySecret}`)}`, 'content-type': 'application/x-www-form-urlencoded' };
+    expect(tokenRequest).toMatchObject({ headers: form, rawBody: 'grant_type=client_credentials' });
     const bearer = calls[0]!.headers.authorization!;
     expect(bearer).toMatch(/^Bearer [A-Za-z0-9_-]{43}$/);
     expect(bearer).not.toContain(emulator.apiToken);
-    expect(calls.map((r) => [r.path.startsWith(`/xms/v1/${emulator.projectId}/groups`), r.headers.authorization])).toEqual(
-      Array(3).fill([true, bearer]),
-    );
+    const projectPaths = calls.map((r) => [r.path.startsWith(`/xms/v1/${emulator.projectId}/groups`), r.headers.authorization]);
+    expect(projectPaths).toEqual(Array(3).fill([true, bearer]));
   });
 
   test('10 concurrent calls on a fresh client share one token request', async () => {
@@ -772,8 +770,7 @@ describe('secrets', () => {
     expect(error).toContain('Rejected Authorization: Bearer [redacted]');
     expect(resourceError).toContain('Rejected Authorization: Bearer [redacted]');
     const echoed = gateway.received.map((r) => tokenIn(r.authorization)!);
-    expect(echoed).toHaveLength(2);
-    expect(echoed[0]).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(echoed).toEqual([expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), expect.anything()]);
     expect(leaks([error, resourceError], echoed)).toEqual([]);
   });
 
@@ -796,9 +793,7 @@ describe('secrets', () => {
     await project.ok('list_groups');
     const found = secretsOf(h.emulator);
     const [apiToken, keySecret, basic, ...tokens] = found;
-    expect(apiToken).toBe(h.emulator.apiToken);
-    expect(keySecret).toBe(h.emulator.keySecret);
-    expect(basic).toBe(base64(`${h.emulator.keyId}:${h.emulator.keySecret}`));
+    expect([apiToken, keySecret, basic]).toEqual([h.emulator.apiToken, h.emulator.keySecret, base64(`${h.emulator.keyId}:${h.emulator.keySecret}`)]);
     expect(tokens).toEqual([basic, h.emulator.requests[1]!.headers.authorization!.slice('Bearer '.length)]);
     for (const secret of found) expect(leaks([`text with ${secret} inside`], [secret])).toHaveLength(1);
     expect(leaks(['nothing to see'], found)).toEqual([]);
