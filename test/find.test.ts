@@ -191,10 +191,7 @@ describe('remove_numbers_everywhere', () => {
     const plan = await h.ok<Removal>('remove_numbers_everywhere', { numbers: [STOP, OTHER], dry_run: true });
     expect(plan).toEqual({
       searched: 3,
-      would_change: [
-        { id: c.id, remove: [STOP] },
-        { id: a.id, name: 'Loyalty gold', remove: [STOP, OTHER] },
-      ],
+      would_change: [{ id: c.id, remove: [STOP] }, { id: a.id, name: 'Loyalty gold', remove: [STOP, OTHER] }],
       message: `Nothing was changed. Removing 2 numbers from the 2 groups that hold them: ${c.id}: 1 number; "Loyalty gold" (${a.id}): 2 numbers. Other members stay.`,
     });
     onlyReads(h);
@@ -219,10 +216,7 @@ describe('remove_numbers_everywhere', () => {
     const result = await h.ok<Removal>('remove_numbers_everywhere', { numbers: [STOP, OTHER], confirm: true });
     expect(result).toEqual({
       searched: 3,
-      changed: [
-        { id: c.id, removed: [STOP] },
-        { id: a.id, name: 'Loyalty gold', removed: [STOP, OTHER] },
-      ],
+      changed: [{ id: c.id, removed: [STOP] }, { id: a.id, name: 'Loyalty gold', removed: [STOP, OTHER] }],
       failed: [],
       message: 'Removed from all 2 groups that held them.',
     });
