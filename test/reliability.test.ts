@@ -189,16 +189,8 @@ interface Operation {
 }
 
 const READS_AND_CHANGES: Record<string, Operation> = {
-  list_groups: {
-    args: () => ({}),
-    request: () => 'GET /groups',
-    check: (id, result) => expect(result).toMatchObject({ count: 1, groups: [{ id }] }),
-  },
-  get_group: {
-    args: (id) => ({ group_id: id }),
-    request: (id) => `GET /groups/${id}`,
-    check: (id, result) => expect(result).toMatchObject({ id, name: 'Team', size: 1 }),
-  },
+  list_groups: { args: () => ({}), request: () => 'GET /groups', check: (id, result) => expect(result).toMatchObject({ count: 1, groups: [{ id }] }) },
+  get_group: { args: (id) => ({ group_id: id }), request: (id) => `GET /groups/${id}`, check: (id, result) => expect(result).toMatchObject({ id, name: 'Team', size: 1 }) },
   list_group_members: {
     args: (id) => ({ group_id: id }),
     request: (id) => `GET /groups/${id}/members`,

@@ -16,14 +16,8 @@ import { FAST_RETRY, connect, listen, numbers, sent, sinchOf, test, until, type 
 const PLAN = 'plan1';
 const ID = '01W4FFL35P4NC4K35SMSGROUP1';
 const OTHER = '01W4FFL35P4NC4K35SMSGROUP2';
-const groupOf = (id: string, extra: Record<string, unknown> = {}) => ({
-  id,
-  name: 'Team',
-  size: 1,
-  created_at: '2024-06-06T08:59:22.156Z',
-  modified_at: '2024-06-06T08:59:22.156Z',
-  ...extra,
-});
+const STAMP = '2024-06-06T08:59:22.156Z';
+const groupOf = (id: string, extra: Record<string, unknown> = {}) => ({ id, name: 'Team', size: 1, created_at: STAMP, modified_at: STAMP, ...extra });
 
 interface StandIn {
   url: string;
@@ -39,14 +33,9 @@ const json = (res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(text);
 };
 
-async function failure(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => {
-      throw new Error('succeeded but should have failed');
-    },
-    (error: unknown) => error,
-  );
-}
+/** What a call that must fail was rejected with. */
+const failure = (promise: Promise<unknown>): Promise<unknown> =>
+  promise.then(() => Promise.reject(new Error('succeeded but should have failed')), (error: unknown) => error);
 
 /** Stand-ins, servers and clients, each closed when the test ends. */
 function kitFor(defer: Fixtures['defer']) {
