@@ -293,3 +293,7 @@ export async function rpcError(promise: Promise<unknown>): Promise<McpError> {
   if (!(outcome.error instanceof McpError)) throw new Error(`expected an McpError, got ${String(outcome.error)}`);
   return outcome.error;
 }
+
+/** Sinch client settings for an emulator's service plan, with other settings from `extra`. */
+export const sinchOf = (emulator: Emulator, extra: Omit<Partial<SinchClientOptions>, 'servicePlanId' | 'apiToken'> = {}) =>
+  ({ baseUrl: emulator.url, servicePlanId: emulator.servicePlanId, apiToken: emulator.apiToken, ...extra }) as SinchClientOptions;

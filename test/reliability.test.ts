@@ -2,9 +2,10 @@ import { request as httpRequest, type IncomingMessage, type ServerResponse } fro
 import type { CallToolResult, Progress } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, onTestFinished, test, vi } from 'vitest';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/server.js';
+import type { SinchClientOptions } from '../src/sinch/client.js';
 import type { RetrySettings } from '../src/sinch/http.js';
 import type { Group } from '../src/sinch/schemas.js';
-import { bare, connect as connectServer, listen, number, numbers, sent as sentTo, startHarness, textOf, until, type Connection, type Harness } from './harness.js';
+import { bare, connect as connectServer, listen, number, numbers, sent as sentTo, sinchOf, startHarness, textOf, until, type Connection, type Harness } from './harness.js';
 
 // Sinch failing in the ways networks and gateways fail: rate limits, 5xx, cut connections, refused
 // connections, hangs, expired tokens, replies that are not what Sinch documents. Every call goes
@@ -71,20 +72,19 @@ interface Settings {
   baseUrl?: string;
 }
 
-/** Another server over the harness's emulator (or `baseUrl`), with other retry or timeout settings. */
-async function open({ baseUrl = h.emulator.url, ...settings }: Settings = {}): Promise<Connection> {
-  const connection = await connectServer({ baseUrl, servicePlanId: h.emulator.servicePlanId, apiToken: h.emulator.apiToken, ...settings }, recorded);
+/** A server over a Sinch client with these settings, closed when the test ends. */
+async function serve(options: SinchClientOptions): Promise<Connection> {
+  const connection = await connectServer(options, recorded);
   cleanups.push(() => connection.close());
   return connection;
 }
 
-/** A server using OAuth2 project credentials against `emulator`. */
-async function openOAuth(emulator: Emulator, keySecret = emulator.keySecret): Promise<Connection> {
-  const { url: baseUrl, projectId, keyId, tokenUrl: authUrl } = emulator;
-  const connection = await connectServer({ baseUrl, projectId, keyId, keySecret, authUrl }, recorded);
-  cleanups.push(() => connection.close());
-  return connection;
-}
+/** Another server over the harness's emulator (or `baseUrl`), with other retry or timeout settings. */
+const open = (settings: Settings = {}) => serve(sinchOf(h.emulator, settings));
+
+/** A server using OAuth2 project credentials against `emulator` (or through `baseUrl` to it). */
+const openOAuth = ({ url, projectId, keyId, keySecret, tokenUrl: authUrl }: Emulator, secret = keySecret, baseUrl = url) =>
+  serve({ baseUrl, projectId, keyId, keySecret: secret, authUrl });
 
 async function anotherEmulator(options?: EmulatorOptions): Promise<Emulator> {
   const emulator = await startEmulator(options);
@@ -159,6 +159,13 @@ async function startGateway(target: Emulator = h.emulator): Promise<Gateway> {
   return gateway;
 }
 
+/** A gateway answering first as scripted, and a server that reaches the emulator through it. */
+async function viaGateway(script: Scripted[], settings: Omit<Settings, 'baseUrl'> = {}) {
+  const gateway = await startGateway();
+  gateway.script.push(...script);
+  return { gateway, server: await open({ baseUrl: gateway.url, ...settings }) };
+}
+
 /** The requests the emulator received, as "METHOD path" with the groups path shortened to "/groups". */
 const sent = (emulator: Emulator = h.emulator) => sentTo(emulator);
 
@@ -182,16 +189,8 @@ interface Operation {
 }
 
 const READS_AND_CHANGES: Record<string, Operation> = {
-  list_groups: {
-    args: () => ({}),
-    request: () => 'GET /groups',
-    check: (id, result) => expect(result).toMatchObject({ count: 1, groups: [{ id }] }),
-  },
-  get_group: {
-    args: (id) => ({ group_id: id }),
-    request: (id) => `GET /groups/${id}`,
-    check: (id, result) => expect(result).toMatchObject({ id, name: 'Team', size: 1 }),
-  },
+  list_groups: { args: () => ({}), request: () => 'GET /groups', check: (id, result) => expect(result).toMatchObject({ count: 1, groups: [{ id }] }) },
+  get_group: { args: (id) => ({ group_id: id }), request: (id) => `GET /groups/${id}`, check: (id, result) => expect(result).toMatchObject({ id, name: 'Team', size: 1 }) },
   list_group_members: {
     args: (id) => ({ group_id: id }),
     request: (id) => `GET /groups/${id}/members`,
@@ -236,40 +235,36 @@ const ALL_OPERATIONS: Record<string, Operation> = {
   },
 };
 
-describe('429 Too Many Requests', () => {
-  test.each(Object.keys(ALL_OPERATIONS))('%s is retried once and succeeds: exactly 2 requests', async (tool) => {
+describe('a fault a retry cures', () => {
+  // A 429 is retried for every tool; a 5xx or a dropped connection for all but create_group.
+  const cases = [
+    ...Object.keys(ALL_OPERATIONS).map((tool) => [tool, 'HTTP 429', TOO_MANY] as const),
+    ...Object.keys(READS_AND_CHANGES).flatMap((tool) => ([500, 502, 503] as const).map((status) => [tool, `HTTP ${status}`, SERVER_ERRORS[status]] as const)),
+    ...Object.keys(READS_AND_CHANGES).map((tool) => [tool, 'a dropped connection', { drop: true }] as const),
+  ];
+
+  test.each(cases)('%s after %s is retried once and succeeds: exactly 2 requests', async (tool, _what, fault) => {
     const operation = ALL_OPERATIONS[tool]!;
     const group = existingGroup();
-    h.emulator.faults.push(TOO_MANY);
+    h.emulator.faults.push(fault);
     const result = await h.ok(tool, operation.args(group.id));
     expect(sent()).toEqual([operation.request(group.id), operation.request(group.id)]);
     expect(h.emulator.faults).toEqual([]);
     operation.check(group.id, result);
   });
+});
 
-  test('Retry-After: 1 makes the retry wait a second', async () => {
+describe('429 Too Many Requests', () => {
+  // maxDelayMs caps the client's own backoff only: coming back before the time Sinch asked for is no
+  // way to honour Retry-After, so it is waited out as asked, or the call gives up if it cannot be.
+  test.each([5_000, 50])('Retry-After: 1 makes the retry wait a second, with the backoff capped at %i ms', async (maxDelayMs) => {
     const group = existingGroup();
-    const gateway = await startGateway();
-    gateway.script.push({ ...TOO_MANY, headers: { 'retry-after': '1' } });
-    const slow = await open({ baseUrl: gateway.url, retry: { maxDelayMs: 5_000 } });
-    const result = await slow.ok('get_group', { group_id: group.id });
-    expect(result).toMatchObject({ id: group.id });
+    const { gateway, server } = await viaGateway([{ ...TOO_MANY, headers: { 'retry-after': '1' } }], { retry: { maxDelayMs } });
+    expect(await server.ok('get_group', { group_id: group.id })).toMatchObject({ id: group.id });
     expect(gateway.received.map((r) => r.method)).toEqual(['GET', 'GET']);
     expect(gateway.received[1]!.at - gateway.received[0]!.at).toBeGreaterThanOrEqual(990);
     // Only the retry reached the emulator: the 429 came from the gateway.
     expect(sent()).toEqual([`GET /groups/${group.id}`]);
-  });
-
-  // maxDelayMs caps the client's own backoff only: coming back before the time Sinch asked for is no
-  // way to honour Retry-After, so it is waited out as asked, or the call gives up if it cannot be.
-  test('Retry-After is honoured even when longer than the backoff cap maxDelayMs', async () => {
-    const group = existingGroup();
-    const gateway = await startGateway();
-    gateway.script.push({ ...TOO_MANY, headers: { 'retry-after': '1' } });
-    const capped = await open({ baseUrl: gateway.url, retry: { maxDelayMs: 50 } });
-    await capped.ok('get_group', { group_id: group.id });
-    expect(gateway.received).toHaveLength(2);
-    expect(gateway.received[1]!.at - gateway.received[0]!.at).toBeGreaterThanOrEqual(990);
   });
 
   test('a 429 on every attempt of a create: 4 requests, the last status in the error, no group', async () => {
@@ -284,17 +279,6 @@ describe('429 Too Many Requests', () => {
 });
 
 describe('5xx from Sinch', () => {
-  const cases = Object.keys(READS_AND_CHANGES).flatMap((tool) => ([500, 502, 503] as const).map((status) => [tool, status] as const));
-
-  test.each(cases)('%s after HTTP %i is retried and succeeds: exactly 2 requests', async (tool, status) => {
-    const operation = READS_AND_CHANGES[tool]!;
-    const group = existingGroup();
-    h.emulator.faults.push(SERVER_ERRORS[status]);
-    const result = await h.ok(tool, operation.args(group.id));
-    expect(sent()).toEqual([operation.request(group.id), operation.request(group.id)]);
-    operation.check(group.id, result);
-  });
-
   test('500, 502 and 503 in a row, then success: 4 requests, within the 3 retries', async () => {
     const group = existingGroup();
     h.emulator.faults.push(SERVER_ERRORS[500], SERVER_ERRORS[502], SERVER_ERRORS[503]);
@@ -324,12 +308,22 @@ describe('5xx from Sinch', () => {
     expect(error).toContain('list_groups');
   });
 
-  test('a create Sinch carried out but answered 502 for is not repeated: exactly one group', async () => {
-    const gateway = await startGateway();
-    gateway.script.push({ ...SERVER_ERRORS[502], forward: true });
-    const viaGateway = await open({ baseUrl: gateway.url });
-    const error = await viaGateway.fails('create_group', { name: 'Once', members: [number(1)] });
-    expect(error).toContain('Sinch refused to create group (HTTP 502 bad_gateway: Upstream failed.)');
+});
+
+describe('a create Sinch carried out whose answer was lost', () => {
+  test.each([
+    ['answered 502', { ...SERVER_ERRORS[502], forward: true }, () => 'Sinch refused to create group (HTTP 502 bad_gateway: Upstream failed.)'],
+    ['cut off before its answer', { forward: true, drop: true }, (url: string) => `create group failed: the connection to Sinch at ${url} was cut after the request was sent`],
+    [
+      'cut off mid-reply',
+      { forward: true, partial: true },
+      (url: string) => `create group failed: the connection to Sinch at ${url} was cut while reading its reply (UND_ERR_SOCKET: other side closed)`,
+    ],
+  ] as const)('%s is not repeated: one request, exactly one group', async (_what, scripted, message) => {
+    const { gateway, server } = await viaGateway([scripted]);
+    const error = await server.fails('create_group', { name: 'Once', members: [number(1)] });
+    expect(error).toContain(message(gateway.url));
+    if (!('status' in scripted)) expect(error).toContain('Sinch may have created the group: check list_groups before creating it again.');
     expect(gateway.received.map((r) => r.method)).toEqual(['POST']);
     expect(sent()).toEqual(['POST /groups']);
     expect(h.emulator.store.list().groups.map((group) => group.name)).toEqual(['Once']);
@@ -352,32 +346,10 @@ describe('dropped connections', () => {
     expect(h.emulator.store.list().count).toBe(0);
   });
 
-  test('create_group cut off after Sinch made the group: not repeated, so exactly one group', async () => {
-    const gateway = await startGateway();
-    gateway.script.push({ forward: true, drop: true });
-    const viaGateway = await open({ baseUrl: gateway.url });
-    const error = await viaGateway.fails('create_group', { name: 'Once' });
-    expect(error).toContain(`create group failed: the connection to Sinch at ${gateway.url} was cut after the request was sent`);
-    expect(error).toContain('check list_groups before creating it again');
-    expect(gateway.received.map((r) => r.method)).toEqual(['POST']);
-    expect(h.emulator.store.list().groups.map((group) => group.name)).toEqual(['Once']);
-  });
-
-  test.each(Object.keys(READS_AND_CHANGES))('%s is retried after a dropped connection and succeeds: exactly 2 requests', async (tool) => {
-    const operation = READS_AND_CHANGES[tool]!;
-    const group = existingGroup();
-    h.emulator.faults.push({ drop: true });
-    const result = await h.ok(tool, operation.args(group.id));
-    expect(sent()).toEqual([operation.request(group.id), operation.request(group.id)]);
-    operation.check(group.id, result);
-  });
-
   test('an update cut off after Sinch applied it is repeated harmlessly: the member is there once', async () => {
     const group = existingGroup();
-    const gateway = await startGateway();
-    gateway.script.push({ forward: true, drop: true });
-    const viaGateway = await open({ baseUrl: gateway.url });
-    const result = await viaGateway.ok('update_group', { group_id: group.id, add: [number(1)] });
+    const { server } = await viaGateway([{ forward: true, drop: true }]);
+    const result = await server.ok('update_group', { group_id: group.id, add: [number(1)] });
     expect(result).toMatchObject({ id: group.id, size: 2 });
     expect(sent()).toEqual([`POST /groups/${group.id}`, `POST /groups/${group.id}`]);
     expect(h.emulator.store.members(group.id)).toEqual(['14155550123', bare(number(1))]);
@@ -389,25 +361,13 @@ describe('a connection cut in the middle of a reply', () => {
   // a harmless request is sent again whole.
   test('a read cut off mid-reply is repeated whole and succeeds', async () => {
     const group = existingGroup();
-    const gateway = await startGateway();
-    gateway.script.push({ forward: true, partial: true });
-    const viaGateway = await open({ baseUrl: gateway.url });
-    const result = await viaGateway.call('get_group', { group_id: group.id });
+    const { gateway, server } = await viaGateway([{ forward: true, partial: true }]);
+    const result = await server.call('get_group', { group_id: group.id });
     expect(textOf(result)).not.toContain('range header');
     expect(result.isError).toBeFalsy();
     expect(gateway.received.map((r) => [r.method, r.range])).toEqual([['GET', undefined], ['GET', undefined]]);
   });
 
-  test('a create cut off mid-reply is not repeated: one request, one group', async () => {
-    const gateway = await startGateway();
-    gateway.script.push({ forward: true, partial: true });
-    const viaGateway = await open({ baseUrl: gateway.url });
-    const error = await viaGateway.fails('create_group', { name: 'Once' });
-    expect(error).toContain(`create group failed: the connection to Sinch at ${gateway.url} was cut while reading its reply (UND_ERR_SOCKET: other side closed)`);
-    expect(error).toContain('Sinch may have created the group: check list_groups before creating it again.');
-    expect(gateway.received.map((r) => r.method)).toEqual(['POST']);
-    expect(h.emulator.store.list().groups.map((group) => group.name)).toEqual(['Once']);
-  });
 });
 
 describe('retries run out', () => {
@@ -451,10 +411,8 @@ describe('retries run out', () => {
   });
 
   test('a Retry-After past maxElapsedMs: gives up at once, after 1 attempt, saying how long Sinch asked to wait', async () => {
-    const gateway = await startGateway();
-    gateway.script.push({ ...TOO_MANY, headers: { 'retry-after': '5' } });
-    const bounded = await open({ baseUrl: gateway.url, retry: { maxDelayMs: 10_000, maxElapsedMs: 1_000 } });
-    const error = await bounded.fails('list_groups');
+    const { gateway, server } = await viaGateway([{ ...TOO_MANY, headers: { 'retry-after': '5' } }], { retry: { maxDelayMs: 10_000, maxElapsedMs: 1_000 } });
+    const error = await server.fails('list_groups');
     expect(error).toMatch(
       /^Sinch refused to list groups \(HTTP 429 too_many_requests: Slow down\.\); it asked to wait 5\.0 s, until \d{4}-\d\d-\d\dT[\d:.]+Z, and the retry limits \(SINCH_MAX_RETRIES, SINCH_RETRY_MAX_ELAPSED_MS\) leave no room for that wait/,
     );
@@ -619,15 +577,13 @@ describe('OAuth2 project credentials', () => {
     expect(emulator.tokensIssued).toBe(1);
     expect(sent()).toEqual([`POST ${TOKEN_PATH}`, 'POST /groups', 'GET /groups', `GET /groups/${group.id}`]);
     const [tokenRequest, ...calls] = emulator.requests;
-    expect(tokenRequest!.headers.authorization).toBe(`Basic ${base64(`${emulator.keyId}:${emulator.keySecret}`)}`);
-    expect(tokenRequest!.headers['content-type']).toBe('application/x-www-form-urlencoded');
-    expect(tokenRequest!.rawBody).toBe('grant_type=client_credentials');
+    const form = { authorization: `Basic ${base64(`${emulator.keyId}:${emulator.keySecret}`)}`, 'content-type': 'application/x-www-form-urlencoded' };
+    expect(tokenRequest).toMatchObject({ headers: form, rawBody: 'grant_type=client_credentials' });
     const bearer = calls[0]!.headers.authorization!;
     expect(bearer).toMatch(/^Bearer [A-Za-z0-9_-]{43}$/);
     expect(bearer).not.toContain(emulator.apiToken);
-    expect(calls.map((r) => [r.path.startsWith(`/xms/v1/${emulator.projectId}/groups`), r.headers.authorization])).toEqual(
-      Array(3).fill([true, bearer]),
-    );
+    const projectPaths = calls.map((r) => [r.path.startsWith(`/xms/v1/${emulator.projectId}/groups`), r.headers.authorization]);
+    expect(projectPaths).toEqual(Array(3).fill([true, bearer]));
   });
 
   test('10 concurrent calls on a fresh client share one token request', async () => {
@@ -784,10 +740,8 @@ describe('secrets', () => {
 
   test('a Sinch error quoting the api token back is redacted', async () => {
     const group = existingGroup();
-    const gateway = await startGateway();
-    gateway.script.push({ status: 400, body: echo });
-    const viaGateway = await open({ baseUrl: gateway.url });
-    const error = await viaGateway.fails('get_group', { group_id: group.id });
+    const { server } = await viaGateway([{ status: 400, body: echo }]);
+    const error = await server.fails('get_group', { group_id: group.id });
     expect(error).toContain('(HTTP 400 bad_request: Rejected Authorization: Bearer [redacted])');
     expect(error).not.toContain(h.emulator.apiToken);
   });
@@ -797,9 +751,7 @@ describe('secrets', () => {
     const group = await project.ok<Group>('create_group', { name: 'Project' });
     const gateway = await startGateway();
     // Proxy the API through the gateway with the same credentials: its errors echo the access token.
-    const { projectId, keyId, keySecret, tokenUrl: authUrl } = h.emulator;
-    const connection = await connectServer({ baseUrl: gateway.url, projectId, keyId, keySecret, authUrl }, recorded);
-    cleanups.push(() => connection.close());
+    const connection = await openOAuth(h.emulator, h.emulator.keySecret, gateway.url);
     gateway.script.push({ status: 400, body: echo }, { status: 400, body: echo });
     const error = await connection.fails('get_group', { group_id: group.id });
     const resourceError = await connection.client.readResource({ uri: `sinch://groups/${group.id}` }).then(
@@ -810,8 +762,7 @@ describe('secrets', () => {
     expect(error).toContain('Rejected Authorization: Bearer [redacted]');
     expect(resourceError).toContain('Rejected Authorization: Bearer [redacted]');
     const echoed = gateway.received.map((r) => tokenIn(r.authorization)!);
-    expect(echoed).toHaveLength(2);
-    expect(echoed[0]).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(echoed).toEqual([expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), expect.anything()]);
     expect(leaks([error, resourceError], echoed)).toEqual([]);
   });
 
@@ -822,11 +773,7 @@ describe('secrets', () => {
       status: 401,
       body: (authorization) => JSON.stringify({ error: 'invalid_client', error_description: `Got ${authorization} (${keyId}:${keySecret})` }),
     });
-    const connection = await connectServer(
-      { baseUrl: h.emulator.url, projectId: h.emulator.projectId, keyId, keySecret, authUrl: `${gateway.url}/oauth2/token` },
-      recorded,
-    );
-    cleanups.push(() => connection.close());
+    const connection = await serve({ baseUrl: h.emulator.url, projectId: h.emulator.projectId, keyId, keySecret, authUrl: `${gateway.url}/oauth2/token` });
     const error = await connection.fails('list_groups');
     expect(error).toContain(`(HTTP 401 invalid_client: Got Basic [redacted] (${keyId}:[redacted]))`);
     expect(leaks([error], [keySecret, base64(`${keyId}:${keySecret}`)])).toEqual([]);
@@ -838,9 +785,7 @@ describe('secrets', () => {
     await project.ok('list_groups');
     const found = secretsOf(h.emulator);
     const [apiToken, keySecret, basic, ...tokens] = found;
-    expect(apiToken).toBe(h.emulator.apiToken);
-    expect(keySecret).toBe(h.emulator.keySecret);
-    expect(basic).toBe(base64(`${h.emulator.keyId}:${h.emulator.keySecret}`));
+    expect([apiToken, keySecret, basic]).toEqual([h.emulator.apiToken, h.emulator.keySecret, base64(`${h.emulator.keyId}:${h.emulator.keySecret}`)]);
     expect(tokens).toEqual([basic, h.emulator.requests[1]!.headers.authorization!.slice('Bearer '.length)]);
     for (const secret of found) expect(leaks([`text with ${secret} inside`], [secret])).toHaveLength(1);
     expect(leaks(['nothing to see'], found)).toEqual([]);

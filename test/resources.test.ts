@@ -24,9 +24,8 @@ describe('resources/templates/list', () => {
   });
 
   test('the server declares resources with subscribe and listChanged, and completions', ({ h: s }) => {
-    const capabilities = s.client.getServerCapabilities();
-    expect(capabilities?.resources).toEqual({ subscribe: true, listChanged: true });
-    expect(capabilities?.completions).toEqual({});
+    const { resources, completions } = s.client.getServerCapabilities() ?? {};
+    expect({ resources, completions }).toEqual({ resources: { subscribe: true, listChanged: true }, completions: {} });
   });
 });
 
@@ -77,14 +76,9 @@ describe('resources/read', () => {
     expect(result.contents).toHaveLength(1);
     const [content] = result.contents;
     expect(content).toMatchObject({ uri: groupUri(group.id), mimeType: 'application/json' });
-    expect(JSON.parse((content as { text: string }).text)).toEqual({
-      id: group.id,
-      name: 'Team',
-      size: 2,
-      created_at: group.created_at,
-      modified_at: group.modified_at,
-      auto_update: { to: '12345', add: { first_word: 'JOIN' } },
-    });
+    const { id, created_at, modified_at } = group;
+    const autoUpdate = { to: '12345', add: { first_word: 'JOIN' } };
+    expect(JSON.parse((content as { text: string }).text)).toEqual({ id, name: 'Team', size: 2, created_at, modified_at, auto_update: autoUpdate });
     expect(summary(s.emulator.requests)).toEqual([`GET ${groupPath(s.emulator, group.id)}`]);
   });
 

@@ -2,11 +2,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { describe, expect } from 'vitest';
 import type { Emulator } from '../src/emulator/server.js';
+import type { Group } from '../src/emulator/store.js';
 import { describeError, describeUnfinished } from '../src/mcp/errors.js';
 import { redact } from '../src/secrets.js';
 import { SinchGroupsClient, type ChangeProgress, type SinchClientOptions } from '../src/sinch/client.js';
 import { ChangeStoppedError } from '../src/sinch/errors.js';
-import { FAST_RETRY, connect, listen, numbers, sent, test, until, type Connection, type Fixtures } from './harness.js';
+import { FAST_RETRY, connect, listen, numbers, sent, sinchOf, test, until, type Connection, type Fixtures } from './harness.js';
 
 // The Sinch client against replies no well-behaved Sinch sends: redirects, wrong ids, slow drips, huge
 // or hostile texts; and the client's own bounds: deadlines, connections, Retry-After, stopping a change.
@@ -15,14 +16,8 @@ import { FAST_RETRY, connect, listen, numbers, sent, test, until, type Connectio
 const PLAN = 'plan1';
 const ID = '01W4FFL35P4NC4K35SMSGROUP1';
 const OTHER = '01W4FFL35P4NC4K35SMSGROUP2';
-const groupOf = (id: string, extra: Record<string, unknown> = {}) => ({
-  id,
-  name: 'Team',
-  size: 1,
-  created_at: '2024-06-06T08:59:22.156Z',
-  modified_at: '2024-06-06T08:59:22.156Z',
-  ...extra,
-});
+const STAMP = '2024-06-06T08:59:22.156Z';
+const groupOf = (id: string, extra: Record<string, unknown> = {}) => ({ id, name: 'Team', size: 1, created_at: STAMP, modified_at: STAMP, ...extra });
 
 interface StandIn {
   url: string;
@@ -38,14 +33,9 @@ const json = (res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(text);
 };
 
-async function failure(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => {
-      throw new Error('succeeded but should have failed');
-    },
-    (error: unknown) => error,
-  );
-}
+/** What a call that must fail was rejected with. */
+const failure = (promise: Promise<unknown>): Promise<unknown> =>
+  promise.then(() => Promise.reject(new Error('succeeded but should have failed')), (error: unknown) => error);
 
 /** Stand-ins, servers and clients, each closed when the test ends. */
 function kitFor(defer: Fixtures['defer']) {
@@ -79,16 +69,24 @@ function kitFor(defer: Fixtures['defer']) {
   }
 
   function emulatorClient(sinch: Emulator, options: Partial<SinchClientOptions> = {}): SinchGroupsClient {
-    return clientFor({ baseUrl: sinch.url, servicePlanId: sinch.servicePlanId, apiToken: sinch.apiToken, ...options });
+    return clientFor(sinchOf(sinch, options));
   }
   return { standIn, serverFor, clientFor, emulatorClient };
 }
 
+
 type Kit = ReturnType<typeof kitFor>;
 
-const it = test.extend<{ kit: Kit }>({
+const it = test.extend<{ kit: Kit; team: (options?: Partial<SinchClientOptions>) => Promise<{ sinch: Emulator; group: Group; client: SinchGroupsClient }> }>({
   kit: async ({ defer }, use) => {
     await use(kitFor(defer));
+  },
+  /** An emulator holding a group named Team, and a Sinch client for it. */
+  team: async ({ kit, emulator }, use) => {
+    await use(async (options = {}) => {
+      const sinch = await emulator();
+      return { sinch, group: sinch.store.create({ name: 'Team' }), client: kit.emulatorClient(sinch, options) };
+    });
   },
 });
 
@@ -189,8 +187,7 @@ describe('bounded connections', () => {
     const sinch = await standIn((_req, res) => setTimeout(() => json(res, 200, groupOf(ID)), 10));
     const client = clientFor({ baseUrl: sinch.url, maxConnections: 5 });
     const groups = await Promise.all(Array.from({ length: 200 }, () => client.getGroup(ID)));
-    expect(groups).toHaveLength(200);
-    expect(sinch.received).toHaveLength(200);
+    expect([groups.length, sinch.received.length]).toEqual([200, 200]);
     expect(sinch.sockets.size).toBeGreaterThan(0);
     expect(sinch.sockets.size).toBeLessThanOrEqual(5);
   });
@@ -220,10 +217,8 @@ describe('429 and Retry-After', () => {
 });
 
 describe('stopping a change between requests', () => {
-  it('aborted before the first request: nothing is sent, and the error says so', async ({ kit: { emulatorClient }, emulator }) => {
-    const sinch = await emulator();
-    const group = sinch.store.create({ name: 'Team' });
-    const client = emulatorClient(sinch);
+  it('aborted before the first request: nothing is sent, and the error says so', async ({ team }) => {
+    const { sinch, group, client } = await team();
     const error = await failure(client.updateGroup(group.id, { add: numbers(0, 25_000) }, { signal: AbortSignal.abort() }));
     expect(error).toBeInstanceOf(ChangeStoppedError);
     expect(describeError(error, 'update_group')).toBe(
@@ -232,18 +227,15 @@ describe('stopping a change between requests', () => {
     expect(sinch.requests).toEqual([]);
   });
 
-  it('a delete aborted before it is sent sends nothing', async ({ kit: { emulatorClient }, emulator }) => {
-    const sinch = await emulator();
-    const group = sinch.store.create({ name: 'Team' });
-    const error = await failure(emulatorClient(sinch).deleteGroup(group.id, { signal: AbortSignal.abort() }));
+  it('a delete aborted before it is sent sends nothing', async ({ team }) => {
+    const { sinch, group, client } = await team();
+    const error = await failure(client.deleteGroup(group.id, { signal: AbortSignal.abort() }));
     expect(describeError(error, 'delete_group')).toContain(`Nothing was sent to Sinch for delete group ${group.id}`);
     expect(sinch.store.list().count).toBe(1);
   });
 
-  it('an update aborted after its first request: the rest is not sent, and the error says what was applied', async ({ kit: { emulatorClient }, emulator }) => {
-    const sinch = await emulator();
-    const group = sinch.store.create({ name: 'Team' });
-    const client = emulatorClient(sinch);
+  it('an update aborted after its first request: the rest is not sent, and the error says what was applied', async ({ team }) => {
+    const { sinch, group, client } = await team();
     const stop = new AbortController();
     const error = await failure(client.updateGroup(group.id, { add: numbers(0, 25_000) }, { signal: stop.signal, onProgress: () => stop.abort() }));
     expect(sent(sinch)).toEqual([`POST /groups/${group.id}`]);
@@ -265,11 +257,9 @@ describe('stopping a change between requests', () => {
     expect(text).toContain(`Do not call create_group again (that would make a second group); to finish, call update_group with group_id ${created!.id}`);
   });
 
-  it('a request already sent when the signal aborts is let finish, and counted as applied', async ({ kit: { emulatorClient }, emulator }) => {
-    const sinch = await emulator();
-    const group = sinch.store.create({ name: 'Team' });
+  it('a request already sent when the signal aborts is let finish, and counted as applied', async ({ team }) => {
+    const { sinch, group, client } = await team({ concurrency: 1 });
     sinch.faults.push({ after: 1, path: `/groups/${group.id}`, delayMs: 200 });
-    const client = emulatorClient(sinch, { concurrency: 1 });
     const stop = new AbortController();
     const change = failure(client.updateGroup(group.id, { add: numbers(0, 25_000) }, { signal: stop.signal }));
     await until(() => sinch.requests.length === 2, 'the second request');
@@ -280,11 +270,9 @@ describe('stopping a change between requests', () => {
     expect(sent(sinch)).toHaveLength(2);
   });
 
-  it('settle() says where each unfinished change stands: applied, in flight, not sent, and the group', async ({ kit: { standIn, emulatorClient }, emulator }) => {
-    const sinch = await emulator();
-    const group = sinch.store.create({ name: 'Team' });
+  it('settle() says where each unfinished change stands: applied, in flight, not sent, and the group', async ({ team }) => {
+    const { sinch, group, client } = await team({ concurrency: 1 });
     const other = sinch.store.create({ name: 'Other' });
-    const client = emulatorClient(sinch, { concurrency: 1 });
     const stop = new AbortController();
     // A change that completed is not reported.
     await client.updateGroup(group.id, { add: numbers(0, 1) });
@@ -380,7 +368,7 @@ describe('honest wording when a change may have been applied', () => {
     const sinch = await emulator();
     const group = sinch.store.create({ name: 'Team', members: ['+14155550123'] });
     sinch.faults.push({ after: 1, drop: true }, { drop: true }, { drop: true }, { drop: true });
-    const server = await connect({ baseUrl: sinch.url, servicePlanId: sinch.servicePlanId, apiToken: sinch.apiToken });
+    const server = await connect(sinchOf(sinch));
     defer(() => server.close());
     const error = await server.fails('update_group', { group_id: group.id, add: numbers(0, 10_001) });
     expect(error).toContain(`the connection to Sinch at ${sinch.url} was cut after the request was sent, before Sinch answered`);

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { describe, expect } from 'vitest';
 import { startEmulator } from '../src/emulator/server.js';
 import type { Group } from '../src/sinch/schemas.js';
-import { connect as connectServer, listen, number, test, TOOL_NAMES, type Fixtures, type Harness } from './harness.js';
+import { bare, connect as connectServer, groupPath, listen, number, numbers, since, summary, test as base, TOOL_NAMES, type Fixtures, type Harness } from './harness.js';
 
 // Sinch's refusals reach the assistant as isError text carrying the HTTP status and Sinch's own code and
 // text, with advice; never a crash, and never a credential.
@@ -23,6 +23,13 @@ const checked = (h: Harness) => {
   return async (tool: string, args: Record<string, unknown>) => noTokens(await h.fails(tool, args));
 };
 
+/** vitest's `test` with `fails`: the harness's `fails`, its error texts checked for tokens. */
+const test = base.extend<{ fails: (tool: string, args: Record<string, unknown>) => Promise<string> }>({
+  fails: async ({ h }, use) => {
+    await use(checked(h));
+  },
+});
+
 /** The real server over a Sinch client with other settings; its errors are checked for tokens too. */
 async function connect(defer: Fixtures['defer'], options: { baseUrl: string; servicePlanId: string; apiToken: string }) {
   tokens.add(options.apiToken);
@@ -38,8 +45,8 @@ interface Received {
   body: string;
 }
 
-/** A stand-in for a Sinch gateway that answers every request with one status and body. */
-async function startFakeSinch(defer: Fixtures['defer'], status: number, body: string): Promise<{ url: string; received: Received[] }> {
+/** A stand-in for a Sinch gateway that answers every request with one status and body, and a server over it. */
+async function behindFake(defer: Fixtures['defer'], status: number, body: string) {
   const received: Received[] = [];
   const server = await listen((req, res) => {
     let data = '';
@@ -51,44 +58,43 @@ async function startFakeSinch(defer: Fixtures['defer'], status: number, body: st
     });
   });
   defer(server.close);
-  return { url: server.url, received };
+  const sinch = await connect(defer, { baseUrl: server.url, servicePlanId: 'plan1', apiToken: `fake-token-${status}` });
+  return { received, sinch };
 }
 
 const MISSING = '01W4FFL35P4NC4K35SMSGROUP1';
+/** An add over 10,000 is sent as several requests, so Sinch can fail after some have been applied. */
+const ADD = numbers(1, 10_002);
 
 describe('403 unknown_group', () => {
-  test('add_from_group naming a missing group: Sinch\'s code and text, and the group is unchanged', async ({ h }) => {
-    const fails = checked(h);
+  test('add_from_group naming a missing group: Sinch\'s code and text, and the group is unchanged', async ({ h, fails }) => {
     const group = await h.ok<Group>('create_group', { name: 'Target', members: ['+14155550123'] });
     const error = await fails('update_group', { group_id: group.id, add_from_group: MISSING });
     expect(error).toContain('HTTP 403 unknown_group');
     expect(error).toContain('One or more groups referenced in your request could not be found');
     expect(error).toContain('add_from_group, remove_from_group or child_groups does not exist');
-    expect(h.emulator.requests.at(-1)).toMatchObject({
-      method: 'POST',
-      path: `/xms/v1/${h.emulator.servicePlanId}/groups/${group.id}`,
-      body: { add_from_group: MISSING },
-    });
+    expect(h.emulator.requests.at(-1)).toMatchObject({ method: 'POST', path: groupPath(h.emulator, group.id), body: { add_from_group: MISSING } });
     expect(h.emulator.store.members(group.id)).toEqual(['14155550123']);
   });
 
-  test('remove_from_group naming a missing group', async ({ h }) => {
-    const fails = checked(h);
-    const group = await h.ok<Group>('create_group', { members: ['+14155550123'] });
+  // update_group reads remove_from_group's members to weigh the removal, so the missing group is a 404
+  // on that read, before Sinch could be asked to change anything, even a change split over several requests.
+  test.for([
+    ['alone', {}],
+    ['with an add of several requests', { add: ADD }],
+  ] as const)('remove_from_group naming a missing group (%s) is found before anything changes', async ([, extra], { h, fails }) => {
+    const group = await h.ok<Group>('create_group', { members: [number(0)] });
     const before = h.emulator.requests.length;
-    const error = await fails('update_group', { group_id: group.id, remove_from_group: MISSING });
-
-    // update_group reads remove_from_group's members to weigh the removal, so the missing group is a 404
-    // on that read, before Sinch could be asked to change anything.
-    expect(error).toBe(
-      `Nothing was changed: remove_from_group names group ${MISSING}, which does not exist; check the id with list_groups.`,
-    );
-    expect(h.emulator.requests.slice(before).every((r) => r.method === 'GET')).toBe(true);
-    expect(h.emulator.store.members(group.id)).toEqual(['14155550123']);
+    const error = await fails('update_group', { group_id: group.id, remove_from_group: MISSING, ...extra });
+    expect(error).toBe(`Nothing was changed: remove_from_group names group ${MISSING}, which does not exist; check the id with list_groups.`);
+    // Only reads: the group, to weigh the removal, and the members of both groups.
+    const requests = summary(since(h.emulator, before));
+    expect(requests).toContain(`GET ${groupPath(h.emulator, MISSING)}/members`);
+    expect(requests.every((request) => request.startsWith('GET '))).toBe(true);
+    expect(h.emulator.store.members(group.id)).toEqual([bare(number(0))]);
   });
 
-  test('create_group with a missing child group creates nothing', async ({ h }) => {
-    const fails = checked(h);
+  test('create_group with a missing child group creates nothing', async ({ h, fails }) => {
     const error = await fails('create_group', { name: 'Parent', child_groups: [MISSING] });
     expect(error).toContain('Sinch refused to create group (HTTP 403 unknown_group');
     expect(h.emulator.store.list().count).toBe(0);
@@ -96,31 +102,12 @@ describe('403 unknown_group', () => {
 });
 
 describe('a change split over several requests', () => {
-  // add over 10,000 is sent as several requests, so Sinch can fail after some have been applied.
-  const add = Array.from({ length: 10_001 }, (_, i) => number(i + 1));
-
-  test('a missing remove_from_group is found before anything changes', async ({ h }) => {
-    const fails = checked(h);
-    const group = await h.ok<Group>('create_group', { members: [number(0)] });
-    const before = h.emulator.requests.length;
-    const error = await fails('update_group', { group_id: group.id, add, remove_from_group: MISSING });
-    expect(error).toBe(
-      `Nothing was changed: remove_from_group names group ${MISSING}, which does not exist; check the id with list_groups.`,
-    );
-    // Only reads: the group, to weigh the removal, and the members of both groups.
-    const requests = h.emulator.requests.slice(before).map((r) => `${r.method} ${r.path}`);
-    expect(requests).toContain(`GET /xms/v1/${h.emulator.servicePlanId}/groups/${MISSING}/members`);
-    expect(requests.every((request) => request.startsWith('GET '))).toBe(true);
-    expect(h.emulator.store.members(group.id)).toEqual([number(0).slice(1)]);
-  });
-
-  test('Sinch failing part-way: the error says what landed, and repeating the call completes it', async ({ h }) => {
-    const fails = checked(h);
+  test('Sinch failing part-way: the error says what landed, and repeating the call completes it', async ({ h, fails }) => {
     const group = await h.ok<Group>('create_group', { members: [number(0)] });
     // The first attempt and its three retries all fail.
     const unavailable = { status: 503, body: '{"code":"service_unavailable","text":"Try later"}' };
     h.emulator.faults.push({ after: 1, ...unavailable }, unavailable, unavailable, unavailable);
-    const error = await fails('update_group', { group_id: group.id, add });
+    const error = await fails('update_group', { group_id: group.id, add: ADD });
     expect(error).toContain('It was only partly applied: 1 of 2 requests succeeded');
     expect(error).toMatch(/after 4 attempts over \d+ ms \(HTTP 503 service_unavailable: Try later\)/);
     // A 5xx may or may not have been applied, so only the size Sinch last confirmed is stated.
@@ -128,23 +115,21 @@ describe('a change split over several requests', () => {
     expect(error).toContain(`Group ${group.id} had 10001 members after the last request Sinch confirmed; its size now is not known`);
     expect(error).toContain('When Sinch is available again, call update_group again with the same arguments');
     expect(h.emulator.store.members(group.id)).toHaveLength(10_001);
-    const done = await h.ok<Group>('update_group', { group_id: group.id, add });
+    const done = await h.ok<Group>('update_group', { group_id: group.id, add: ADD });
     expect(done.size).toBe(10_002);
   });
 
-  test('a refusal part-way is not promised to go away by itself', async ({ h }) => {
-    const fails = checked(h);
+  test('a refusal part-way is not promised to go away by itself', async ({ h, fails }) => {
     const group = await h.ok<Group>('create_group', { members: [number(0)] });
     h.emulator.faults.push({ after: 1, status: 400, body: '{"code":"syntax_constraint_violation","text":"No"}' });
-    const error = await fails('replace_group', { group_id: group.id, members: add, confirm: true });
+    const error = await fails('replace_group', { group_id: group.id, members: ADD, confirm: true });
     expect(error).toContain('It was only partly applied: 1 of 2 requests succeeded');
     expect(error).toContain('Once the cause is fixed, call replace_group again with the same arguments');
   });
 
-  test('create_group failing part-way names the new group and says not to create it again', async ({ h }) => {
-    const fails = checked(h);
+  test('create_group failing part-way names the new group and says not to create it again', async ({ h, fails }) => {
     h.emulator.faults.push({ after: 1, status: 500 }, { status: 500 }, { status: 500 }, { status: 500 });
-    const error = await fails('create_group', { name: 'Big', members: add });
+    const error = await fails('create_group', { name: 'Big', members: ADD });
     const [created] = h.emulator.store.list().groups;
     expect(created).toMatchObject({ name: 'Big', size: 10_000 });
     expect(error).toContain(`Group ${created!.id} had 10000 members after the last request Sinch confirmed`);
@@ -160,18 +145,13 @@ describe('404 for a missing group', () => {
     ['update_group', { add: ['+14155550123'] }],
     ['replace_group', { members: ['+14155550123'] }],
     ['delete_group', {}],
-  ] as const)('%s says the group does not exist', async ([tool, rest], { h }) => {
-    const fails = checked(h);
+  ] as const)('%s says the group does not exist', async ([tool, rest], { h, fails }) => {
     const error = await fails(tool, { group_id: MISSING, ...rest });
-    expect(error).toContain('(HTTP 404)');
-    expect(error).toContain(`Group ${MISSING} does not exist`);
-    expect(error).toContain('list_groups');
-    expect(h.emulator.requests).toHaveLength(1);
-    expect(h.emulator.requests[0]!.path).toContain(`/groups/${MISSING}`);
+    for (const part of ['(HTTP 404)', `Group ${MISSING} does not exist`, 'list_groups']) expect(error).toContain(part);
+    expect(h.emulator.requests).toMatchObject([{ path: expect.stringContaining(`/groups/${MISSING}`) }]);
   });
 
-  test('a deleted group is missing for every later operation', async ({ h }) => {
-    const fails = checked(h);
+  test('a deleted group is missing for every later operation', async ({ h, fails }) => {
     const group = await h.ok<Group>('create_group', { name: 'Gone' });
     await h.ok('delete_group', { group_id: group.id, confirm: true });
     for (const tool of ['get_group', 'update_group', 'delete_group']) {
@@ -223,23 +203,18 @@ describe('unreachable Sinch', () => {
 describe('other gateway shapes and statuses', () => {
   test('{"error": {code, message, status}} is read: INVALID_ARGUMENT and the message', async ({ defer }) => {
     const message = "Field 'name' is malformed.";
-    const fake = await startFakeSinch(defer, 
-      400,
-      JSON.stringify({ error: { code: 400, message, status: 'INVALID_ARGUMENT', details: [] } }),
-    );
-    const sinch = await connect(defer, { baseUrl: fake.url, servicePlanId: 'plan1', apiToken: 'fake-token-abcdef' });
+    const { received, sinch } = await behindFake(defer, 400, JSON.stringify({ error: { code: 400, message, status: 'INVALID_ARGUMENT', details: [] } }));
     const error = await sinch.fails('create_group', { name: 'Team' });
     expect(error).toContain(`Sinch refused to create group (HTTP 400 INVALID_ARGUMENT: ${message})`);
     expect(error).toContain('Correct the request');
-    expect(fake.received).toHaveLength(1);
-    expect(fake.received[0]).toMatchObject({ method: 'POST', url: '/xms/v1/plan1/groups', body: '{"name":"Team"}' });
-    expect(fake.received[0]!.headers.authorization).toBe('Bearer fake-token-abcdef');
+    expect(received).toMatchObject([
+      { method: 'POST', url: '/xms/v1/plan1/groups', body: '{"name":"Team"}', headers: { authorization: 'Bearer fake-token-400' } },
+    ]);
   });
 
   test('Sinch\'s own 400 shape: syntax_invalid_parameter_format and its text', async ({ defer }) => {
     const sinchText = "The format of parameter 'members[0]' is invalid; value '+1' is not a valid MSISDN or group ID.";
-    const fake = await startFakeSinch(defer, 400, JSON.stringify({ code: 'syntax_invalid_parameter_format', text: sinchText }));
-    const sinch = await connect(defer, { baseUrl: fake.url, servicePlanId: 'plan1', apiToken: 'fake-token-400' });
+    const { sinch } = await behindFake(defer, 400, JSON.stringify({ code: 'syntax_invalid_parameter_format', text: sinchText }));
     const error = await sinch.fails('update_group', { group_id: MISSING, add: ['+14155550123'] });
     expect(error).toContain(`Sinch refused to update group ${MISSING} (HTTP 400 syntax_invalid_parameter_format: ${sinchText})`);
   });
@@ -249,32 +224,28 @@ describe('other gateway shapes and statuses', () => {
     [500, 'internal_error', 'problem on its side'],
     [503, 'service_unavailable', 'problem on its side'],
   ] as const)('HTTP %i comes back with its code and advice', async ([status, code, advice], { defer }) => {
-    const fake = await startFakeSinch(defer, status, JSON.stringify({ code, text: 'Try later.' }));
-    const sinch = await connect(defer, { baseUrl: fake.url, servicePlanId: 'plan1', apiToken: `fake-token-${status}` });
+    const { sinch } = await behindFake(defer, status, JSON.stringify({ code, text: 'Try later.' }));
     const error = await sinch.fails('get_group', { group_id: MISSING });
     expect(error).toContain(`(HTTP ${status} ${code}: Try later.)`);
     expect(error).toContain(advice);
   });
 
   test('an error body that is not JSON still gives the status', async ({ defer }) => {
-    const fake = await startFakeSinch(defer, 502, '<html>Bad gateway</html>');
-    const sinch = await connect(defer, { baseUrl: fake.url, servicePlanId: 'plan1', apiToken: 'fake-token-502' });
+    const { sinch } = await behindFake(defer, 502, '<html>Bad gateway</html>');
     const error = await sinch.fails('list_groups');
     expect(error).toMatch(/Sinch refused to list groups after 4 attempts over \d+ ms \(HTTP 502\)/);
     expect(error).not.toContain('<html>');
   });
 
   test('a success whose body is not the documented shape is an error, not a crash', async ({ defer }) => {
-    const fake = await startFakeSinch(defer, 200, JSON.stringify({ unexpected: true }));
-    const sinch = await connect(defer, { baseUrl: fake.url, servicePlanId: 'plan1', apiToken: 'fake-token-200' });
+    const { sinch } = await behindFake(defer, 200, JSON.stringify({ unexpected: true }));
     const error = await sinch.fails('get_group', { group_id: MISSING });
     expect(error).toContain(`get group ${MISSING} failed: Sinch's reply did not have the documented shape`);
   });
 });
 
 describe('tokens never leak', () => {
-  test('no error text in this file carried a token, including the harness\'s', async ({ h }) => {
-    const fails = checked(h);
+  test('no error text in this file carried a token, including the harness\'s', async ({ h, fails }) => {
     await fails('get_group', { group_id: MISSING });
     await fails('update_group', { group_id: MISSING, add_from_group: MISSING });
     await fails('list_group_members', { group_id: MISSING, cursor: 'bogus' });
