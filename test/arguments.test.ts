@@ -1,4 +1,8 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { Journal } from '../src/journal/journal.js';
 import { ConfigError, loadNumberSettings } from '../src/config.js';
 import { tools } from '../src/mcp/tools/index.js';
 import { configureNumbers } from '../src/sinch/numbers.js';
@@ -12,7 +16,8 @@ import { startHarness, type Harness } from './harness.js';
 let h: Harness;
 
 beforeEach(async () => {
-  h = await startHarness();
+  // With a journal, so that list_changes and undo_change are offered too.
+  h = await startHarness({ journal: new Journal(join(await mkdtemp(join(tmpdir(), 'sinch-journal-')), 'journal.jsonl')) });
 });
 
 afterEach(async () => {
@@ -49,6 +54,9 @@ describe('unknown arguments are refused, never dropped', () => {
     update_group: { group_id: ID },
     replace_group: { group_id: ID, members: [] },
     delete_group: { group_id: ID },
+    export_group_members: { group_id: ID, path: '/tmp/members.csv', format: 'csv' },
+    list_changes: {},
+    undo_change: { change_id: 'chg_1' },
   };
 
   test('every tool is covered here', () => {

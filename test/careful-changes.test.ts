@@ -650,10 +650,10 @@ describe('read-only mode and tool selection', () => {
     }
   });
 
-  test('readOnly: false offers all seven', async () => {
+  test('readOnly: false offers all eight (list_changes and undo_change need a journal)', async () => {
     const all = await startHarness({ readOnly: false });
     try {
-      expect(await toolNames(all)).toHaveLength(7);
+      expect(await toolNames(all)).toHaveLength(8);
     } finally {
       await all.close();
     }

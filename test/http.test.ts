@@ -12,7 +12,7 @@ import { startEmulator, type Emulator } from '../src/emulator/server.js';
 // The built command line, as `npm start` runs it (`npm test` builds it first).
 const CLI = new URL('../dist/cli/index.js', import.meta.url).pathname;
 
-const TOOLS = ['create_group', 'delete_group', 'get_group', 'list_group_members', 'list_groups', 'replace_group', 'update_group'];
+const TOOLS = ['create_group', 'delete_group', 'export_group_members', 'get_group', 'list_group_members', 'list_groups', 'replace_group', 'update_group'];
 
 const hex = () => randomBytes(16).toString('hex');
 

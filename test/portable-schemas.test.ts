@@ -1,8 +1,12 @@
 import { GoogleGenAI, mcpToTool, type FunctionDeclaration, type ToolListUnion } from '@google/genai';
 import { getAllMcpTools, setSensitiveDataLoggingEnabled, type MCPServer } from '@openai/agents';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { tools as definitions } from '../src/mcp/tools/index.js';
+import { Journal } from '../src/journal/journal.js';
 import { listen, startHarness, type Harness } from './harness.js';
 
 // The rules our tool schemas keep so that every client we know of takes them as they are: the SDK's own
@@ -120,7 +124,8 @@ function expectNone(problems: string[]): void {
 let h: Harness;
 let tools: Tool[];
 beforeAll(async () => {
-  h = await startHarness();
+  // With a journal, so that every tool is offered.
+  h = await startHarness({ journal: new Journal(join(await mkdtemp(join(tmpdir(), 'sinch-journal-')), 'journal.jsonl')) });
   ({ tools } = await h.client.listTools());
 });
 afterAll(() => h.close());

@@ -568,7 +568,7 @@ describe('connection refused', () => {
     const error = await refused.fails('get_group', { group_id: 'abc123' });
     expect(error).toContain(`get group abc123 failed: could not reach Sinch at ${gone.url}`);
     expect(error).toMatch(/\) after 2 attempts over \d+ ms\. Nothing reached Sinch/);
-    expect((await refused.client.listTools()).tools).toHaveLength(7);
+    expect((await refused.client.listTools()).tools).toHaveLength(8);
   });
 });
 

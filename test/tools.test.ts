@@ -73,16 +73,25 @@ const ISO_MILLIS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 describe('tools/list', () => {
   const READ_ONLY = ['list_groups', 'get_group', 'list_group_members'];
   // update_group too: its removals can empty a group, so it asks before drastic ones.
-  const DESTRUCTIVE = ['update_group', 'replace_group', 'delete_group'];
+  // export_group_members too: asked to, it overwrites a file.
+  const DESTRUCTIVE = ['update_group', 'replace_group', 'delete_group', 'export_group_members'];
   // The group a change is about, and a new group's name (its maxLength says the rest): the field's
   // name says all a description would.
-  const UNDESCRIBED = ['create_group.name', 'update_group.group_id', 'replace_group.group_id', 'delete_group.group_id'];
+  const UNDESCRIBED = [
+    'create_group.name',
+    'update_group.group_id',
+    'replace_group.group_id',
+    'delete_group.group_id',
+    'export_group_members.group_id',
+    'export_group_members.path',
+  ];
 
-  test('offers exactly the seven group tools', async () => {
+  test('offers exactly the group tools, and without a journal neither list_changes nor undo_change', async () => {
     const { tools } = await h.client.listTools();
     expect(tools.map((tool) => tool.name).sort()).toEqual([
       'create_group',
       'delete_group',
+      'export_group_members',
       'get_group',
       'list_group_members',
       'list_groups',
@@ -93,7 +102,7 @@ describe('tools/list', () => {
 
   test('every tool has a title, a description, described inputs, an output schema and all four hints', async () => {
     const { tools } = await h.client.listTools();
-    expect(tools).toHaveLength(7);
+    expect(tools).toHaveLength(8);
     const undescribed: string[] = [];
     for (const tool of tools) {
       expect(tool.title, tool.name).toEqual(expect.stringMatching(/\S/));
@@ -146,8 +155,9 @@ describe('tools/list', () => {
       get_group: ['group_id'],
       list_group_members: ['group_id'],
       update_group: ['group_id'],
-      replace_group: expect.arrayContaining(['group_id', 'members']),
+      replace_group: ['group_id'],
       delete_group: ['group_id'],
+      export_group_members: ['group_id', 'path', 'format'],
     });
   });
 });

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { keepSecret } from '../secrets.js';
-import { loadConfig, loadNumberSettings, type HttpSettings } from '../config.js';
+import { loadConfig, loadFileSettings, loadJournalSettings, loadNumberSettings, type HttpSettings } from '../config.js';
+import { openJournal } from '../journal/open.js';
 import { HttpRefusal, startHttpServer } from '../http/server.js';
 import { log } from '../log.js';
 import { ToolCalls } from '../mcp/calls.js';
@@ -20,15 +21,18 @@ const STOP_WAIT_MS = 5_000;
 export interface HttpCommandOptions extends ToolSelection {
   settings: HttpSettings;
   perRequestCredentials: boolean;
+  files?: string[];
 }
 
 /** Serves MCP over Streamable HTTP, stateless, so that identical replicas can share any load. */
-export async function serveHttp({ settings, perRequestCredentials, ...selection }: HttpCommandOptions): Promise<void> {
+export async function serveHttp({ settings, perRequestCredentials, files: fileFolders, ...selection }: HttpCommandOptions): Promise<void> {
   if (settings.authToken) keepSecret(settings.authToken);
   // Servers are built per request, so a mistake in the tool selection must be found now, not then.
   selectTools(tools, selection);
   const config = loadConfig(process.env, { perRequestCredentials });
   configureNumbers(loadNumberSettings());
+  const files = loadFileSettings({ files: fileFolders }, process.env, { http: true, perRequestCredentials });
+  const journal = openJournal(loadJournalSettings(process.env, { http: true, perRequestCredentials }));
   const calls = new ToolCalls();
   let serverFor: (request: IncomingMessage) => ReturnType<typeof createServer>;
   let close: () => Promise<void>;
@@ -39,12 +43,12 @@ export async function serveHttp({ settings, perRequestCredentials, ...selection 
     const { baseUrl, timeoutMs, retry, concurrency } = config;
     serverFor = (request) => {
       const sinch = new SinchGroupsClient({ baseUrl, ...credentialsOf(request), perRequest: true, timeoutMs, retry, concurrency, dispatcher });
-      return createServer({ sinch, calls, ...selection });
+      return createServer({ sinch, calls, files, ...selection });
     };
     close = () => dispatcher.destroy();
   } else {
     const backend = await openBackend(config);
-    serverFor = () => createServer({ sinch: backend.sinch, emulated: backend.emulated, calls, ...selection });
+    serverFor = () => createServer({ sinch: backend.sinch, emulated: backend.emulated, calls, files, journal, ...selection });
     close = () => backend.close();
   }
 

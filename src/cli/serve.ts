@@ -1,4 +1,5 @@
-import { loadConfig, loadMaxBodyBytes, loadNumberSettings } from '../config.js';
+import { loadConfig, loadFileSettings, loadJournalSettings, loadMaxBodyBytes, loadNumberSettings } from '../config.js';
+import { openJournal } from '../journal/open.js';
 import { log } from '../log.js';
 import { describeUnfinished } from '../mcp/errors.js';
 import { ToolCalls } from '../mcp/calls.js';
@@ -14,18 +15,23 @@ const SHUTDOWN_GRACE_MS = 2_000;
 const STOP_WAIT_MS = 1_000;
 
 /** Serves MCP on stdio, against Sinch when credentials are set and on the built-in emulator otherwise. */
-export async function serve(selection: ToolSelection): Promise<void> {
+export async function serve({ files, ...selection }: ToolSelection & { files?: string[] }): Promise<void> {
   // stdout carries only protocol messages, whatever a dependency might print.
   console.log = console.info = console.debug = console.error;
 
   const config = loadConfig();
+  // Settings mistakes stop the server before it connects to anything.
+  loadFileSettings({ files });
+  loadJournalSettings();
   configureNumbers(loadNumberSettings());
   const maxLineBytes = loadMaxBodyBytes();
   if (config.mode === 'per-request') throw new Error('per-request credentials need the HTTP mode');
   const backend = await openBackend(config);
   const { sinch } = backend;
   const calls = new ToolCalls();
-  const server = createServer({ sinch, emulated: backend.emulated, calls, ...selection });
+  const fileSettings = loadFileSettings({ files });
+  const journal = openJournal(loadJournalSettings());
+  const server = createServer({ sinch, emulated: backend.emulated, calls, files: fileSettings, journal, ...selection });
   // Lines that are too long, not JSON or not JSON-RPC are answered by the transport itself.
   const transport = new StdioTransport({ maxLineBytes });
   transport.onerror = (error) => log(`stdio: ${error.message}`);

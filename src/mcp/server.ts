@@ -1,10 +1,15 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
+import { RootsListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { FileAccess, type FileSettings } from '../files/folders.js';
+import { ChangeLog } from '../journal/changes.js';
+import type { Journal } from '../journal/journal.js';
 import type { SinchGroupsClient } from '../sinch/client.js';
 import { NAME, VERSION } from '../version.js';
 import { ToolCalls } from './calls.js';
 import { confirmChange } from './guards.js';
 import { registerCarefulChangePrompt } from './prompts/careful-change.js';
+import { registerChangeResources } from './resources/changes.js';
 import { registerGroupResources } from './resources/groups.js';
 import { trackSubscriptions } from './subscriptions.js';
 import { selectTools, type ToolSelection } from './tool.js';
@@ -17,7 +22,14 @@ export interface ServerOptions extends ToolSelection {
   emulated?: boolean;
   /** The process's tool calls, which stopping waits for; a server of its own by default. */
   calls?: ToolCalls;
+  /** The change journal; without it list_changes and undo_change are not offered. */
+  journal?: Journal;
+  /** Which folders file arguments may name; by default only the client's roots. */
+  files?: FileSettings;
 }
+
+/** Tools that read or undo the journal, offered only with one. */
+const JOURNAL_TOOLS = ['list_changes', 'undo_change'];
 
 const INSTRUCTIONS =
   'Manages Sinch SMS groups: named lists of phone numbers used as SMS recipients. Numbers are in E.164 (e.g. +14155550123). ' +
@@ -32,8 +44,15 @@ const EMULATED =
 let validator: AjvJsonSchemaValidator | undefined;
 
 /** One MCP server (one session) over a Sinch client: tools, group resources with subscriptions, and a prompt. */
-export function createServer({ sinch, emulated = false, calls = new ToolCalls(), ...selection }: ServerOptions): McpServer {
-  const offered = selectTools(tools, selection);
+export function createServer({
+  sinch,
+  emulated = false,
+  calls = new ToolCalls(),
+  journal,
+  files: fileSettings = { folders: [], roots: true },
+  ...selection
+}: ServerOptions): McpServer {
+  const offered = selectTools(journal ? tools : tools.filter((tool) => !JOURNAL_TOOLS.includes(tool.name)), selection);
   const server = new McpServer(
     { name: NAME, version: VERSION },
     // logging lets a client set the level it wants (logging/setLevel), as MCP clients expect to.
@@ -45,8 +64,18 @@ export function createServer({ sinch, emulated = false, calls = new ToolCalls(),
   );
   const notifier = trackSubscriptions(server);
   registerGroupResources(server, sinch);
+  const changes = new ChangeLog(sinch.accountId, journal);
+  if (journal) registerChangeResources(server, changes);
+  const files = new FileAccess(fileSettings);
+  const readRoots = () => files.useRoots(async () => (await server.server.listRoots()).roots.map((root) => root.uri));
+  server.server.oninitialized = () => {
+    if (server.server.getClientCapabilities()?.roots) readRoots();
+  };
+  server.server.setNotificationHandler(RootsListChangedNotificationSchema, () => readRoots());
   registerTools(server, offered, calls, {
     sinch,
+    changes,
+    files,
     changed: notifier.changed,
     confirm: (consequence, confirmed) => confirmChange(server.server, consequence, confirmed),
   });

@@ -1,9 +1,12 @@
 import createGroup from './create-group.js';
 import deleteGroup from './delete-group.js';
+import exportGroupMembers from './export-group-members.js';
 import getGroup from './get-group.js';
 import listGroupMembers from './list-group-members.js';
+import listChanges from './list-changes.js';
 import listGroups from './list-groups.js';
 import replaceGroup from './replace-group.js';
+import undoChange from './undo-change.js';
 import updateGroup from './update-group.js';
 import type { ToolDefinition } from '../tool.js';
 
@@ -15,4 +18,7 @@ export const tools: readonly ToolDefinition[] = [
   updateGroup,
   replaceGroup,
   deleteGroup,
+  exportGroupMembers,
+  listChanges,
+  undoChange,
 ];
