@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the official MCP conformance suite (@modelcontextprotocol/conformance) against this server's
-# Streamable HTTP mode and compares the outcome with .ci/conformance-baseline.json.
+# Streamable HTTP mode and compares the outcome with .ci/conformance-baseline.json (.ci/conformance-compare.mjs).
 #
 #   npm run build && bash .ci/conformance.sh            # start our server, run every server scenario
 #   bash .ci/conformance.sh --url http://127.0.0.1:3000/mcp   # test a server that is already running
@@ -124,78 +124,7 @@ if [ ! -d "$work/results" ]; then keep=1; sed 's/^/  suite| /' "$work/suite.log"
 
 # --- Compare with the baseline -------------------------------------------------------------------------
 # The report goes to stdout; its closing count line to a file, printed last of all.
-node - "$work/results" "$work/scenarios" "$BASELINE" "$suite_secs" "$(( SECONDS - started ))" "$SUITE_VERSION" "$work/closing" <<'EOF'
-const fs = require('node:fs');
-const path = require('node:path');
-const [resultsDir, scenariosFile, baselineFile, suiteSecs, totalSecs, suiteVersion, closingFile] = process.argv.slice(2);
-
-const scenarios = fs.readFileSync(scenariosFile, 'utf8').split('\n').filter(Boolean);
-const baseline = JSON.parse(fs.readFileSync(baselineFile, 'utf8'));
-const expected = new Map((baseline.expectedFailures ?? []).map((e) => [e.scenario, e.reason]));
-const notes = new Map(Object.entries(baseline.passesWithoutFixture ?? {}));
-const rel = path.relative(process.cwd(), baselineFile) || baselineFile;
-if (baseline.suite && baseline.suite !== `@modelcontextprotocol/conformance@${suiteVersion}`) {
-  console.log(`conformance: note: ${rel} was made for ${baseline.suite}, this run uses ${suiteVersion}`);
-}
-
-// -o writes results/server-<scenario>-<ISO timestamp>/checks.json for each scenario that ran.
-const checksOf = new Map();
-for (const dir of fs.readdirSync(resultsDir)) {
-  const scenario = dir.replace(/^server-/, '').replace(/-\d{4}-\d{2}-\d{2}T[\d-]+Z$/, '');
-  try {
-    checksOf.set(scenario, JSON.parse(fs.readFileSync(path.join(resultsDir, dir, 'checks.json'), 'utf8')));
-  } catch (error) {
-    checksOf.set(scenario, [{ status: 'FAILURE', name: 'results', errorMessage: `unreadable checks.json: ${error.message}` }]);
-  }
-}
-
-const width = Math.max(...scenarios.map((s) => s.length));
-const oneLine = (text) => String(text).replace(/\s+/g, ' ').trim().slice(0, 300);
-const counts = { pass: 0, expected: 0, unexpected: [], stale: [] };
-for (const scenario of scenarios) {
-  const checks = checksOf.get(scenario) ?? [
-    { status: 'FAILURE', name: 'run', errorMessage: 'no checks.json: the suite could not run this scenario (see its log)' },
-  ];
-  const bad = checks.filter((c) => c.status === 'FAILURE' || c.status === 'WARNING');
-  const ok = checks.filter((c) => c.status === 'SUCCESS').length;
-  const tally = `${ok} ok, ${bad.filter((c) => c.status === 'FAILURE').length} failed, ${bad.filter((c) => c.status === 'WARNING').length} warnings`;
-  const name = scenario.padEnd(width);
-  if (bad.length === 0 && !expected.has(scenario)) {
-    counts.pass++;
-    console.log(`  pass      ${name}  ${notes.has(scenario) ? `(${notes.get(scenario)})` : `${ok} check${ok === 1 ? '' : 's'} ok`}`);
-  } else if (bad.length > 0 && expected.has(scenario)) {
-    counts.expected++;
-    console.log(`  expected  ${name}  ${expected.get(scenario)}`);
-  } else if (bad.length === 0) {
-    counts.stale.push(scenario);
-    console.log(`  STALE     ${name}  passed, but the baseline expects it to fail: remove it from the baseline`);
-  } else {
-    counts.unexpected.push(scenario);
-    console.log(`  FAIL      ${name}  ${tally}`);
-    for (const c of bad) {
-      const text = c.details?.result?.content?.find?.((part) => part.type === 'text')?.text;
-      const got = text === undefined ? '' : ` (the result said: ${JSON.stringify(text.slice(0, 120))})`;
-      console.log(`              ${c.status} ${c.name ?? c.id}: ${oneLine(c.errorMessage ?? c.description ?? '')}${got}`);
-    }
-  }
-}
-for (const scenario of expected.keys()) {
-  if (!scenarios.includes(scenario)) {
-    counts.stale.push(scenario);
-    console.log(`  STALE     ${scenario.padEnd(width)}  in the baseline, but this suite version has no such scenario`);
-  }
-}
-
-console.log('');
-if (counts.unexpected.length) console.log(`conformance: UNEXPECTED FAILURES (not in ${rel}): ${counts.unexpected.join(', ')}`);
-if (counts.stale.length) console.log(`conformance: STALE BASELINE, update ${rel}: ${counts.stale.join(', ')}`);
-console.log(
-  `conformance: ${scenarios.length} scenarios (suite ${suiteSecs} s, ${totalSecs} s in all): ${counts.pass} passed, ` +
-    `${counts.expected} expected failures (baseline), ${counts.unexpected.length} unexpected failures, ${counts.stale.length} stale baseline entries`,
-);
-fs.writeFileSync(closingFile, `conformance: ${counts.pass} passed, ${counts.unexpected.length + counts.stale.length} failed, ${counts.expected} skipped\n`);
-process.exit(counts.unexpected.length || counts.stale.length ? 1 : 0);
-EOF
+node "$ROOT/.ci/conformance-compare.mjs" "$work/results" "$work/scenarios" "$BASELINE" "$suite_secs" "$(( SECONDS - started ))" "$SUITE_VERSION" "$work/closing"
 status=$?
 [ -s "$work/closing" ] || { keep=1; die "could not compare the results with the baseline (exit $status)"; }
 if [ "$status" != 0 ] || [ -n "$keep" ]; then

@@ -1,7 +1,7 @@
-# Sourced (not run) by .ci/conformance.sh and .ci/inspector-smoke.sh: a pinned Node 22 and one pinned
-# npm package, installed from the npm registry into a cache folder once and reused by later runs.
+# Sourced (not run) by .ci/conformance.sh: a pinned Node 22 and one pinned npm package, installed from the
+# npm registry into a cache folder once and reused by later runs.
 #
-# The machine's own Node may be older than 22 (the project supports Node 20): the tools these scripts
+# The machine's own Node may be older than 22 (the project supports Node 20): the tools the CI scripts
 # run need Node 22, so its binary comes from the npm package node-<platform>-<arch> (plain package
 # content, no install scripts), installed beside the tool with `npm install --ignore-scripts`.
 #

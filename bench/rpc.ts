@@ -1,5 +1,4 @@
-import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 
 /**
@@ -65,11 +64,8 @@ export class RpcChild {
     this.child.stdin.on('error', () => {}); // EPIPE when the child has gone; the exit handler reports it.
   }
 
-  /**
-   * With bench/heap-probe.mjs preloaded: a full GC in the server, then its live heap (bytes), read
-   * from the probe's report on stderr.
-   */
-  async heapAfterGc(timeoutMs = 5_000): Promise<{ heapUsed: number; heapTotal: number; external: number; rss: number }> {
+  /** With bench/heap-probe.ts preloaded: a full GC in the server, then its live heap in bytes, from the probe's report. */
+  async heapAfterGc(timeoutMs = 5_000): Promise<{ heapUsed: number; rss: number }> {
     const reports = () => this.stderr.split('\n').filter((line) => line.startsWith('HEAP-PROBE ')).length;
     const before = reports();
     this.child.kill('SIGUSR2');
@@ -158,39 +154,5 @@ export class RpcChild {
     if (!pending) return;
     this.#pending.delete(message.id);
     pending.resolve({ id: message.id, result: message.result, error: message.error, sentAt: pending.sentAt, at, bytes: line.length + 1 });
-  }
-}
-
-/** RSS now and its peak (high-water mark), in KiB, from /proc/<pid>/status. */
-export function memoryOf(pid: number): { rssKiB: number; peakKiB: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { rssKiB: field('VmRSS'), peakKiB: field('VmHWM') };
-}
-
-let ticksPerSecond: number | undefined;
-
-/** CPU time (user + system) the process has used so far, in ms, from /proc/<pid>/stat (10 ms resolution at 100 Hz). */
-export function cpuMsOf(pid: number): number {
-  ticksPerSecond ??= (() => {
-    try {
-      return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-    } catch {
-      return 100;
-    }
-  })();
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after "pid (comm) ": state is field 3, utime 14 and stime 15.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
-}
-
-/** Resets the peak RSS to the current RSS (Linux clear_refs "5"); false where that is not allowed. */
-export function resetPeak(pid: number): boolean {
-  try {
-    writeFileSync(`/proc/${pid}/clear_refs`, '5');
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -113,7 +113,8 @@ function complete(names: readonly string[], value: (name: string) => string | un
   return true;
 }
 
-function whole(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+/** A whole-number setting of at least `min`, or `fallback` when it is not set. */
+export function whole(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
   const setting = env[name]?.trim();
   if (!setting) return fallback;
   const number = Number(setting);
@@ -146,9 +147,15 @@ function url(name: string, setting: string | undefined): string | undefined {
   return parsed.href.replace(/\/+$/, '');
 }
 
+/** --read-only and --tools, as given on the command line. */
+export interface ToolFlags {
+  readOnly?: boolean;
+  tools?: string;
+}
+
 /** Which tools to serve, from flags first and then SINCH_READ_ONLY and SINCH_TOOLS. */
 export function loadToolSelection(
-  flags: { readOnly?: boolean; tools?: string },
+  flags: ToolFlags,
   env: NodeJS.ProcessEnv = process.env,
 ): { readOnly: boolean; only?: string[] } {
   const readOnlyEnv = flag('SINCH_READ_ONLY', env.SINCH_READ_ONLY);
@@ -166,65 +173,8 @@ function flag(name: string, value: string | undefined): boolean {
   throw new ConfigError(`${name} must be 1/true/yes or 0/false/no (got "${value}")`);
 }
 
-export interface HttpSettings {
-  host: string;
-  port: number;
-  authToken?: string;
-  allowedHosts: string[];
-  maxBodyBytes: number;
-  /** How long a client may take to send a request's headers. */
-  headersTimeoutMs: number;
-  /** How long a client may take to send a whole request, body included. */
-  requestTimeoutMs: number;
-  /** Connections open at once; more are closed as they arrive. */
-  maxConnections: number;
-}
-
-/** localhost, 127.0.0.0/8 and ::1, bracketed or not. */
-export const isLoopbackHost = (host: string) => ['localhost', '::1', '[::1]'].includes(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
-
-/** A token anyone on the network may try to guess must be too long to guess. */
-const MIN_PUBLIC_TOKEN_LENGTH = 32;
-
 /** The largest request either transport reads: an HTTP body, or one line on stdin. */
 export const loadMaxBodyBytes = (env: NodeJS.ProcessEnv = process.env) => whole(env, 'MCP_MAX_BODY_BYTES', 4 * 1024 * 1024, 1);
-
-/**
- * The HTTP mode's settings. Listening beyond loopback without MCP_AUTH_TOKEN, or with one short enough
- * to guess, is refused outright.
- */
-export function loadHttpSettings(flags: { host?: string; port?: number }, env: NodeJS.ProcessEnv = process.env): HttpSettings {
-  // An IPv6 address may come bracketed as in a URL; listen() wants it bare.
-  const host = (flags.host ?? '127.0.0.1').replace(/^\[(.*)\]$/, '$1');
-  const authToken = env.MCP_AUTH_TOKEN?.trim() || undefined;
-  if (!isLoopbackHost(host)) {
-    if (!authToken) {
-      throw new ConfigError(`MCP_AUTH_TOKEN must be set to listen on ${host}: only loopback addresses may be served without a token`);
-    }
-    if (authToken.length < MIN_PUBLIC_TOKEN_LENGTH) {
-      throw new ConfigError(
-        `MCP_AUTH_TOKEN must be at least ${MIN_PUBLIC_TOKEN_LENGTH} characters to listen on ${host} (e.g. openssl rand -hex 32)`,
-      );
-    }
-  }
-  const headersTimeoutMs = whole(env, 'MCP_HEADERS_TIMEOUT_MS', 10_000, 1);
-  const requestTimeoutMs = whole(env, 'MCP_REQUEST_TIMEOUT_MS', 60_000, 1);
-  // Node refuses to start a server whose headers may take longer than the whole request.
-  if (headersTimeoutMs > requestTimeoutMs) {
-    throw new ConfigError(`MCP_HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must not be more than MCP_REQUEST_TIMEOUT_MS (${requestTimeoutMs})`);
-  }
-  return {
-    host,
-    port: flags.port ?? 3000,
-    ...(authToken ? { authToken } : {}),
-    // Host names are case-insensitive; the Host header is compared in lower case.
-    allowedHosts: (env.MCP_ALLOWED_HOSTS ?? '').split(',').map((name) => name.trim().toLowerCase()).filter(Boolean),
-    maxBodyBytes: loadMaxBodyBytes(env),
-    headersTimeoutMs,
-    requestTimeoutMs,
-    maxConnections: whole(env, 'MCP_MAX_CONNECTIONS', 1_024, 1),
-  };
-}
 
 /** How phone numbers are read: SINCH_DEFAULT_COUNTRY for national numbers, SINCH_MAX_NUMBERS_PER_CALL. */
 export function loadNumberSettings(env: NodeJS.ProcessEnv = process.env): NumberSettings {

@@ -1,11 +1,7 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { describe, expect, test } from 'vitest';
 import pkg from '../package.json' with { type: 'json' };
 import { VERSION } from '../src/version.js';
-
-// The built command line, as `npm start` runs it (`npm test` builds it first).
-const CLI = new URL('../dist/cli/index.js', import.meta.url).pathname;
+import { cleanEnv, spawnCli } from './harness.js';
 
 /** Code run before the command line, through `node --import`. */
 const preload = (code: string) => `data:text/javascript,${encodeURIComponent(code)}`;
@@ -18,20 +14,13 @@ const pretendNode = (version: string, { withoutFile = false } = {}) =>
     Object.defineProperty(process, 'versions', { value: { ...process.versions, node: '${version}' } });
   `);
 
-/** The command line with `args`, its stdin closed, run to its end. */
+/** The command line with `args`, its stdin closed unless `keepStdin`, run to its end. */
 async function run(args: string[], { imports = [] as string[], keepStdin = false } = {}) {
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined && !/^(SINCH|MCP)_/.test(entry[0])),
-  );
-  const child = spawn(process.execPath, [...imports.flatMap((url) => ['--import', url]), CLI, ...args], { env });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const { child, exited, stdout, stderr } = spawnCli(args, cleanEnv(), { node: imports.flatMap((url) => ['--import', url]) });
   if (!keepStdin) child.stdin.end();
-  const [code] = (await once(child, 'exit')) as [number | null];
+  const code = await exited;
   child.stdin.destroy();
-  return { code, stdout, stderr };
+  return { code, stdout: stdout(), stderr: stderr() };
 }
 
 describe('the command line', () => {
@@ -44,7 +33,7 @@ describe('the command line', () => {
     }
   });
 
-  test('the minimum is the one in package.json engines, to the patch version', async () => {
+  test('the minimum is the one in package.json engines, to the patch version', { timeout: 20_000 }, async () => {
     expect(pkg.engines.node).toBe('>=20.18.1');
     const tooOld = ['20.18.0', '20.9.5', '19.99.99'];
     const recent = ['20.18.1', '20.19.0', '21.0.0', '24.1.0'];
@@ -65,6 +54,15 @@ describe('the command line', () => {
     expect(wrong.code).toBe(2);
     expect(wrong.stdout).toBe('');
     expect(wrong.stderr).toMatch(/--nonsense[\s\S]*Usage:/);
+  });
+
+  test('--tools naming no tool is reported in one log line, as a wrong setting is, with exit code 1', async () => {
+    for (const args of [['--tools', 'nope'], ['--http', '--port', '0', '--tools', 'nope']]) {
+      const { code, stdout, stderr } = await run(args);
+      expect(stderr).toMatch(/^sinch-groups-mcp: unknown tool "nope" in --tools\/SINCH_TOOLS; the tools are [a-z_, ]+\n$/);
+      expect(code).toBe(1);
+      expect(stdout).toBe('');
+    }
   });
 
   test('an error nothing catches is reported in one log line and stops it with exit code 1', async () => {

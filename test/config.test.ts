@@ -1,5 +1,9 @@
-import { describe, expect, test } from 'vitest';
-import { ConfigError, loadConfig, loadHttpSettings } from '../src/config.js';
+import { describe, expect } from 'vitest';
+import { ConfigError, loadConfig, loadToolSelection } from '../src/config.js';
+import { selectTools, ToolSelectionError } from '../src/mcp/tool-selection.js';
+import { tools } from '../src/mcp/tools/index.js';
+import { loadHttpSettings } from '../src/transports/http.js';
+import { number, tempJournal, test, textOf, TOOL_NAMES, TOOL_NAMES_WITHOUT_JOURNAL, type Harness } from './harness.js';
 
 const SECRET = 'tok-0123456789abcdef';
 
@@ -28,16 +32,6 @@ describe('configuration from the environment', () => {
       notes: [],
       ...DEFAULT_TRANSPORT,
     });
-  });
-
-  test('SINCH_AUTH_URL overrides the token endpoint', () => {
-    const config = loadConfig({
-      SINCH_PROJECT_ID: 'proj',
-      SINCH_KEY_ID: 'key',
-      SINCH_KEY_SECRET: SECRET,
-      SINCH_AUTH_URL: 'http://127.0.0.1:9/oauth2/token',
-    });
-    expect(config).toMatchObject({ credentials: { authUrl: 'http://127.0.0.1:9/oauth2/token' } });
   });
 
   test('with both kinds of credentials the service plan is used, and a note says so', () => {
@@ -70,14 +64,11 @@ describe('configuration from the environment', () => {
     expect(config).toMatchObject({ baseUrl: `https://${region.toLowerCase()}.sms.api.sinch.com` });
   });
 
-  test('SINCH_SMS_BASE_URL overrides the region', () => {
-    const config = loadConfig({
-      SINCH_SERVICE_PLAN_ID: 'p',
-      SINCH_API_TOKEN: SECRET,
-      SINCH_REGION: 'eu',
-      SINCH_SMS_BASE_URL: 'http://127.0.0.1:8080/',
-    });
-    expect(config).toMatchObject({ baseUrl: 'http://127.0.0.1:8080' });
+  test.each([
+    [{ SINCH_PROJECT_ID: 'proj', SINCH_KEY_ID: 'key', SINCH_KEY_SECRET: SECRET, SINCH_AUTH_URL: 'http://127.0.0.1:9/oauth2/token' }, { credentials: { authUrl: 'http://127.0.0.1:9/oauth2/token' } }],
+    [{ SINCH_SERVICE_PLAN_ID: 'p', SINCH_API_TOKEN: SECRET, SINCH_REGION: 'eu', SINCH_SMS_BASE_URL: 'http://127.0.0.1:8080/' }, { baseUrl: 'http://127.0.0.1:8080' }],
+  ])('%o: SINCH_AUTH_URL overrides the token endpoint, SINCH_SMS_BASE_URL the region', (env, expected) => {
+    expect(loadConfig(env)).toMatchObject(expected);
   });
 
   test.each([
@@ -161,5 +152,88 @@ describe('HTTP settings from the environment', () => {
     for (const host of ['127.0.0.1', 'localhost', '[::1]']) {
       expect(loadHttpSettings({ host }, { MCP_AUTH_TOKEN: 'x' })).toMatchObject({ authToken: 'x' });
     }
+  });
+});
+
+describe('read-only mode and tool selection', () => {
+  const toolNames = async (session: Harness) => (await session.client.listTools()).tools.map((t) => t.name).sort();
+
+  test('readOnly: true offers only the tools that change nothing', async ({ harness }) => {
+    const ro = await harness({ readOnly: true });
+    expect(await toolNames(ro)).toEqual(['find_numbers', 'get_group', 'list_group_members', 'list_groups']);
+    const { tools } = await ro.client.listTools();
+    expect(tools.every((t) => t.annotations?.readOnlyHint === true)).toBe(true);
+    const group = ro.emulator.store.create({ name: 'G', members: [number(0)] });
+    for (const tool of ['update_group', 'replace_group', 'delete_group', 'create_group', 'remove_numbers_everywhere']) {
+      const result = await ro.call(tool, { group_id: group.id, members: [], confirm: true });
+      expect(result.isError, tool).toBe(true);
+      expect(textOf(result)).toBe(`There is no tool "${tool}"; the tools are list_groups, get_group, list_group_members, find_numbers.`);
+    }
+    expect(ro.emulator.requests).toEqual([]);
+    expect(await ro.ok('get_group', { group_id: group.id })).toEqual(group);
+  });
+
+  test("only: ['get_group', 'create_group'] offers those two", async ({ harness }) => {
+    const some = await harness({ only: ['get_group', 'create_group'] });
+    expect(await toolNames(some)).toEqual(['create_group', 'get_group']);
+    expect((await some.call('list_groups', {})).isError).toBe(true);
+  });
+
+  test('read-only wins over only', async ({ harness }) => {
+    const some = await harness({ readOnly: true, only: ['create_group', 'get_group'] });
+    expect(await toolNames(some)).toEqual(['get_group']);
+  });
+
+  test('readOnly: false offers every tool; list_changes and undo_change only with a journal', async ({ harness }) => {
+    expect(await toolNames(await harness({ readOnly: false, journal: await tempJournal() }))).toEqual(TOOL_NAMES);
+    expect(await toolNames(await harness({ readOnly: false }))).toEqual(TOOL_NAMES_WITHOUT_JOURNAL);
+  });
+
+  test('an unknown tool name is a ToolSelectionError naming it', () => {
+    expect(() => selectTools(tools, { only: ['nope'] })).toThrow(ToolSelectionError);
+    expect(() => selectTools(tools, { only: ['get_group', 'nope', 'nada'] })).toThrow(/unknown tool "nope", "nada"/);
+    expect(() => selectTools(tools, { only: ['nope'] })).toThrow(/the tools are create_group, list_groups, get_group/);
+    expect(() => selectTools(tools, { readOnly: true, only: ['create_group'] })).toThrow(ToolSelectionError);
+  });
+});
+
+describe('loadToolSelection', () => {
+  test('nothing set: every tool, not read-only', () => {
+    expect(loadToolSelection({}, {})).toEqual({ readOnly: false });
+  });
+
+  test.each(['1', 'true', 'yes', 'TRUE', ' Yes '])('SINCH_READ_ONLY=%o is read-only', (value) => {
+    expect(loadToolSelection({}, { SINCH_READ_ONLY: value })).toEqual({ readOnly: true });
+  });
+
+  test.each(['0', 'false', 'no', '', 'No'])('SINCH_READ_ONLY=%o is not', (value) => {
+    expect(loadToolSelection({}, { SINCH_READ_ONLY: value })).toEqual({ readOnly: false });
+  });
+
+  test.each(['maybe', 'on', '2'])('SINCH_READ_ONLY=%o is a ConfigError naming the variable and the value', (value) => {
+    expect(() => loadToolSelection({}, { SINCH_READ_ONLY: value })).toThrow(ConfigError);
+    expect(() => loadToolSelection({}, { SINCH_READ_ONLY: value })).toThrow(`SINCH_READ_ONLY must be 1/true/yes or 0/false/no (got "${value}")`);
+  });
+
+  test('--read-only wins over SINCH_READ_ONLY=0', () => {
+    expect(loadToolSelection({ readOnly: true }, { SINCH_READ_ONLY: '0' })).toEqual({ readOnly: true });
+  });
+
+  test('SINCH_TOOLS is a comma-separated list, spaces and empty entries ignored', () => {
+    expect(loadToolSelection({}, { SINCH_TOOLS: ' get_group , list_groups,, ' })).toEqual({ readOnly: false, only: ['get_group', 'list_groups'] });
+  });
+
+  test('--tools overrides SINCH_TOOLS', () => {
+    expect(loadToolSelection({ tools: 'create_group,get_group' }, { SINCH_TOOLS: 'list_groups' })).toEqual({
+      readOnly: false,
+      only: ['create_group', 'get_group'],
+    });
+  });
+
+  test('both together', () => {
+    expect(loadToolSelection({ readOnly: true, tools: 'get_group' }, { SINCH_TOOLS: 'x', SINCH_READ_ONLY: 'no' })).toEqual({
+      readOnly: true,
+      only: ['get_group'],
+    });
   });
 });

@@ -1,13 +1,9 @@
 import { GoogleGenAI, mcpToTool, type FunctionDeclaration, type ToolListUnion } from '@google/genai';
 import { getAllMcpTools, setSensitiveDataLoggingEnabled, type MCPServer } from '@openai/agents';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, expect, test, vi } from 'vitest';
+import { expect, vi } from 'vitest';
 import { tools as definitions } from '../src/mcp/tools/index.js';
-import { Journal } from '../src/journal/journal.js';
-import { listen, startHarness, type Harness } from './harness.js';
+import { listen, test, type Harness } from './harness.js';
 
 // The rules our tool schemas keep so that every client we know of takes them as they are: the SDK's own
 // Client forgives almost anything, while Anthropic's API, OpenAI's strict mode, Gemini's declarations and
@@ -121,28 +117,26 @@ function expectNone(problems: string[]): void {
   expect(problems.length, report(problems)).toBe(0);
 }
 
-let h: Harness;
-let tools: Tool[];
-beforeAll(async () => {
-  // With a journal, so that every tool is offered.
-  h = await startHarness({ journal: new Journal(join(await mkdtemp(join(tmpdir(), 'sinch-journal-')), 'journal.jsonl')) });
-  ({ tools } = await h.client.listTools());
-});
-afterAll(() => h.close());
+/** The tools as a client is given them. */
+const list = async (h: Harness): Promise<Tool[]> => (await h.client.listTools()).tools;
 
-test('the client lists every tool, so no rule below passes on an empty list', () => {
+test('the client lists every tool, so no rule below passes on an empty list', async ({ shared: h }) => {
+  const tools = await list(h);
   expect(tools.map((tool) => tool.name).sort()).toEqual(definitions.map((tool) => tool.name).sort());
 });
 
-test('input schemas: an object at the top, no nullable unions, closed objects with properties, arrays with items', () => {
+test('input schemas: an object at the top, no nullable unions, closed objects with properties, arrays with items', async ({ shared: h }) => {
+  const tools = await list(h);
   expectNone(tools.flatMap(inputSchemaProblems));
 });
 
-test('output schemas are objects', () => {
+test('output schemas are objects', async ({ shared: h }) => {
+  const tools = await list(h);
   expectNone(tools.flatMap(outputSchemaProblems));
 });
 
-test('tool names are short snake_case', () => {
+test('tool names are short snake_case', async ({ shared: h }) => {
+  const tools = await list(h);
   expectNone(tools.flatMap(nameProblems));
 });
 
@@ -186,7 +180,8 @@ test('the rules catch what they are meant to', () => {
   ]);
 });
 
-test('the OpenAI Agents SDK converts every tool to strict mode', async () => {
+test('the OpenAI Agents SDK converts every tool to strict mode', async ({ shared: h }) => {
+  const tools = await list(h);
   type Listed = Awaited<ReturnType<MCPServer['listTools']>>;
   type Content = Awaited<ReturnType<MCPServer['callTool']>>;
   // The SDK's own MCP servers hand it tools/list as received; this one does the same through our Client.
@@ -242,7 +237,8 @@ async function declarationsSent(offered: ToolListUnion): Promise<FunctionDeclara
   return (bodies[0]!.tools ?? []).flatMap((tool) => tool.functionDeclarations ?? []);
 }
 
-test('genai mcpToTool declares every field of every tool, with its type', async () => {
+test('genai mcpToTool declares every field of every tool, with its type', async ({ shared: h }) => {
+  const tools = await list(h);
   const declared = await declarationsSent([mcpToTool(h.client)]);
   const problems = tools.flatMap((tool) => {
     const declaration = declared.find((candidate) => candidate.name === tool.name);
@@ -254,7 +250,8 @@ test('genai mcpToTool declares every field of every tool, with its type', async 
 
 // genai exports no function for this conversion (processJsonSchema, applied by its request path to a
 // declaration's `parameters`), so it is reached the public way: a request, read off the wire.
-test("genai's classic parameters (Gemini's OpenAPI subset) take every tool and drop nothing", async () => {
+test("genai's classic parameters (Gemini's OpenAPI subset) take every tool and drop nothing", async ({ shared: h }) => {
+  const tools = await list(h);
   const problems: string[] = [];
   for (const tool of tools) {
     const at = `${tool.name}: inputSchema → parameters`;
@@ -286,11 +283,13 @@ function budget(what: string, perTool: { name: string; bytes: number }[], total:
   expect(average, `${message}\n`).toBeLessThanOrEqual(limit);
 }
 
-test(`what a model sees of a tool averages at most ${MODEL_BYTES_PER_TOOL} bytes`, () => {
+test(`what a model sees of a tool averages at most ${MODEL_BYTES_PER_TOOL} bytes`, async ({ shared: h }) => {
+  const tools = await list(h);
   const perTool = tools.map(({ name, description, inputSchema }) => ({ name, bytes: bytes({ name, description, inputSchema }) }));
   budget('name, description and inputSchema', perTool, perTool.reduce((sum, tool) => sum + tool.bytes, 0), MODEL_BYTES_PER_TOOL);
 });
 
-test(`tools/list takes at most ${LIST_BYTES_PER_TOOL} bytes a tool`, () => {
+test(`tools/list takes at most ${LIST_BYTES_PER_TOOL} bytes a tool`, async ({ shared: h }) => {
+  const tools = await list(h);
   budget('tools/list', tools.map((tool) => ({ name: tool.name, bytes: bytes(tool) })), bytes(tools), LIST_BYTES_PER_TOOL);
 });

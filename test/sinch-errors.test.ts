@@ -1,26 +1,14 @@
 import type { IncomingMessage } from 'node:http';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect } from 'vitest';
 import { startEmulator } from '../src/emulator/server.js';
 import type { Group } from '../src/sinch/schemas.js';
-import { connect as connectServer, listen, startHarness, type Harness } from './harness.js';
+import { connect as connectServer, listen, number, test, TOOL_NAMES_WITHOUT_JOURNAL, type Fixtures, type Harness } from './harness.js';
 
 // Sinch's refusals reach the assistant as isError text carrying the HTTP status and Sinch's own code and
 // text, with advice; never a crash, and never a credential.
 
-let h: Harness;
 /** Every token used in this file; none may appear in any error text. */
 const tokens = new Set<string>();
-const cleanups: (() => Promise<void>)[] = [];
-
-beforeEach(async () => {
-  h = await startHarness();
-  tokens.add(h.emulator.apiToken);
-});
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  await h.close();
-});
 
 /** Checks an error text for every token seen so far, then returns it. */
 function noTokens(text: string): string {
@@ -29,13 +17,17 @@ function noTokens(text: string): string {
   return text;
 }
 
-const fails = async (tool: string, args: Record<string, unknown>) => noTokens(await h.fails(tool, args));
+/** The harness, its error texts checked for tokens. */
+const checked = (h: Harness) => {
+  tokens.add(h.emulator.apiToken);
+  return async (tool: string, args: Record<string, unknown>) => noTokens(await h.fails(tool, args));
+};
 
 /** The real server over a Sinch client with other settings; its errors are checked for tokens too. */
-async function connect(options: { baseUrl: string; servicePlanId: string; apiToken: string }) {
+async function connect(defer: Fixtures['defer'], options: { baseUrl: string; servicePlanId: string; apiToken: string }) {
   tokens.add(options.apiToken);
   const connection = await connectServer(options);
-  cleanups.push(() => connection.close());
+  defer(() => connection.close());
   return { ...connection, fails: async (tool: string, args?: Record<string, unknown>) => noTokens(await connection.fails(tool, args)) };
 }
 
@@ -47,7 +39,7 @@ interface Received {
 }
 
 /** A stand-in for a Sinch gateway that answers every request with one status and body. */
-async function startFakeSinch(status: number, body: string): Promise<{ url: string; received: Received[] }> {
+async function startFakeSinch(defer: Fixtures['defer'], status: number, body: string): Promise<{ url: string; received: Received[] }> {
   const received: Received[] = [];
   const server = await listen((req, res) => {
     let data = '';
@@ -58,18 +50,17 @@ async function startFakeSinch(status: number, body: string): Promise<{ url: stri
       res.end(body);
     });
   });
-  cleanups.push(server.close);
+  defer(server.close);
   return { url: server.url, received };
 }
 
 const MISSING = '01W4FFL35P4NC4K35SMSGROUP1';
 
 describe('403 unknown_group', () => {
-  test('add_from_group naming a missing group: Sinch\'s code and text, and the group is unchanged', async () => {
+  test('add_from_group naming a missing group: Sinch\'s code and text, and the group is unchanged', async ({ h }) => {
+    const fails = checked(h);
     const group = await h.ok<Group>('create_group', { name: 'Target', members: ['+14155550123'] });
-
     const error = await fails('update_group', { group_id: group.id, add_from_group: MISSING });
-
     expect(error).toContain('HTTP 403 unknown_group');
     expect(error).toContain('One or more groups referenced in your request could not be found');
     expect(error).toContain('add_from_group, remove_from_group or child_groups does not exist');
@@ -81,10 +72,10 @@ describe('403 unknown_group', () => {
     expect(h.emulator.store.members(group.id)).toEqual(['14155550123']);
   });
 
-  test('remove_from_group naming a missing group', async () => {
+  test('remove_from_group naming a missing group', async ({ h }) => {
+    const fails = checked(h);
     const group = await h.ok<Group>('create_group', { members: ['+14155550123'] });
     const before = h.emulator.requests.length;
-
     const error = await fails('update_group', { group_id: group.id, remove_from_group: MISSING });
 
     // update_group reads remove_from_group's members to weigh the removal, so the missing group is a 404
@@ -96,9 +87,9 @@ describe('403 unknown_group', () => {
     expect(h.emulator.store.members(group.id)).toEqual(['14155550123']);
   });
 
-  test('create_group with a missing child group creates nothing', async () => {
+  test('create_group with a missing child group creates nothing', async ({ h }) => {
+    const fails = checked(h);
     const error = await fails('create_group', { name: 'Parent', child_groups: [MISSING] });
-
     expect(error).toContain('Sinch refused to create group (HTTP 403 unknown_group');
     expect(h.emulator.store.list().count).toBe(0);
   });
@@ -106,15 +97,13 @@ describe('403 unknown_group', () => {
 
 describe('a change split over several requests', () => {
   // add over 10,000 is sent as several requests, so Sinch can fail after some have been applied.
-  const number = (i: number) => `+1605${String(i).padStart(7, '0')}`;
   const add = Array.from({ length: 10_001 }, (_, i) => number(i + 1));
 
-  test('a missing remove_from_group is found before anything changes', async () => {
+  test('a missing remove_from_group is found before anything changes', async ({ h }) => {
+    const fails = checked(h);
     const group = await h.ok<Group>('create_group', { members: [number(0)] });
     const before = h.emulator.requests.length;
-
     const error = await fails('update_group', { group_id: group.id, add, remove_from_group: MISSING });
-
     expect(error).toBe(
       `Nothing was changed: remove_from_group names group ${MISSING}, which does not exist; check the id with list_groups.`,
     );
@@ -125,14 +114,13 @@ describe('a change split over several requests', () => {
     expect(h.emulator.store.members(group.id)).toEqual([number(0).slice(1)]);
   });
 
-  test('Sinch failing part-way: the error says what landed, and repeating the call completes it', async () => {
+  test('Sinch failing part-way: the error says what landed, and repeating the call completes it', async ({ h }) => {
+    const fails = checked(h);
     const group = await h.ok<Group>('create_group', { members: [number(0)] });
     // The first attempt and its three retries all fail.
     const unavailable = { status: 503, body: '{"code":"service_unavailable","text":"Try later"}' };
     h.emulator.faults.push({ after: 1, ...unavailable }, unavailable, unavailable, unavailable);
-
     const error = await fails('update_group', { group_id: group.id, add });
-
     expect(error).toContain('It was only partly applied: 1 of 2 requests succeeded');
     expect(error).toMatch(/after 4 attempts over \d+ ms \(HTTP 503 service_unavailable: Try later\)/);
     // A 5xx may or may not have been applied, so only the size Sinch last confirmed is stated.
@@ -140,26 +128,23 @@ describe('a change split over several requests', () => {
     expect(error).toContain(`Group ${group.id} had 10001 members after the last request Sinch confirmed; its size now is not known`);
     expect(error).toContain('When Sinch is available again, call update_group again with the same arguments');
     expect(h.emulator.store.members(group.id)).toHaveLength(10_001);
-
     const done = await h.ok<Group>('update_group', { group_id: group.id, add });
     expect(done.size).toBe(10_002);
   });
 
-  test('a refusal part-way is not promised to go away by itself', async () => {
+  test('a refusal part-way is not promised to go away by itself', async ({ h }) => {
+    const fails = checked(h);
     const group = await h.ok<Group>('create_group', { members: [number(0)] });
     h.emulator.faults.push({ after: 1, status: 400, body: '{"code":"syntax_constraint_violation","text":"No"}' });
-
     const error = await fails('replace_group', { group_id: group.id, members: add, confirm: true });
-
     expect(error).toContain('It was only partly applied: 1 of 2 requests succeeded');
     expect(error).toContain('Once the cause is fixed, call replace_group again with the same arguments');
   });
 
-  test('create_group failing part-way names the new group and says not to create it again', async () => {
+  test('create_group failing part-way names the new group and says not to create it again', async ({ h }) => {
+    const fails = checked(h);
     h.emulator.faults.push({ after: 1, status: 500 }, { status: 500 }, { status: 500 }, { status: 500 });
-
     const error = await fails('create_group', { name: 'Big', members: add });
-
     const [created] = h.emulator.store.list().groups;
     expect(created).toMatchObject({ name: 'Big', size: 10_000 });
     expect(error).toContain(`Group ${created!.id} had 10000 members after the last request Sinch confirmed`);
@@ -169,15 +154,15 @@ describe('a change split over several requests', () => {
 });
 
 describe('404 for a missing group', () => {
-  test.each([
+  test.for([
     ['get_group', {}],
     ['list_group_members', {}],
     ['update_group', { add: ['+14155550123'] }],
     ['replace_group', { members: ['+14155550123'] }],
     ['delete_group', {}],
-  ])('%s says the group does not exist', async (tool, rest) => {
+  ] as const)('%s says the group does not exist', async ([tool, rest], { h }) => {
+    const fails = checked(h);
     const error = await fails(tool, { group_id: MISSING, ...rest });
-
     expect(error).toContain('(HTTP 404)');
     expect(error).toContain(`Group ${MISSING} does not exist`);
     expect(error).toContain('list_groups');
@@ -185,10 +170,10 @@ describe('404 for a missing group', () => {
     expect(h.emulator.requests[0]!.path).toContain(`/groups/${MISSING}`);
   });
 
-  test('a deleted group is missing for every later operation', async () => {
+  test('a deleted group is missing for every later operation', async ({ h }) => {
+    const fails = checked(h);
     const group = await h.ok<Group>('create_group', { name: 'Gone' });
     await h.ok('delete_group', { group_id: group.id, confirm: true });
-
     for (const tool of ['get_group', 'update_group', 'delete_group']) {
       expect(await fails(tool, { group_id: group.id })).toContain(`Group ${group.id} does not exist`);
     }
@@ -196,10 +181,9 @@ describe('404 for a missing group', () => {
 });
 
 describe('401 bad credentials', () => {
-  test('a wrong token gets Sinch\'s 401 and advice on the credentials', async () => {
+  test('a wrong token gets Sinch\'s 401 and advice on the credentials', async ({ h, defer }) => {
     const wrongToken = 'wrong-token-0123456789abcdef';
-    const sinch = await connect({ baseUrl: h.emulator.url, servicePlanId: h.emulator.servicePlanId, apiToken: wrongToken });
-
+    const sinch = await connect(defer, { baseUrl: h.emulator.url, servicePlanId: h.emulator.servicePlanId, apiToken: wrongToken });
     for (const [tool, args] of [
       ['list_groups', {}],
       ['create_group', { name: 'Nope' }],
@@ -213,43 +197,38 @@ describe('401 bad credentials', () => {
     expect(h.emulator.store.list().count).toBe(0);
   });
 
-  test('a wrong service plan id is refused the same way', async () => {
-    const sinch = await connect({ baseUrl: h.emulator.url, servicePlanId: 'otherplan', apiToken: h.emulator.apiToken });
-
+  test('a wrong service plan id is refused the same way', async ({ h, defer }) => {
+    const sinch = await connect(defer, { baseUrl: h.emulator.url, servicePlanId: 'otherplan', apiToken: h.emulator.apiToken });
     expect(await sinch.fails('list_groups')).toContain('HTTP 401 unauthorized');
     expect(h.emulator.requests[0]!.path).toBe('/xms/v1/otherplan/groups');
   });
 });
 
 describe('unreachable Sinch', () => {
-  test('a closed port gives a clear error, not a crash, and the server keeps working', async () => {
+  test('a closed port gives a clear error, not a crash, and the server keeps working', async ({ defer }) => {
     const gone = await startEmulator();
     const { url, servicePlanId, apiToken } = gone;
     await gone.close();
-    const sinch = await connect({ baseUrl: url, servicePlanId, apiToken });
-
+    const sinch = await connect(defer, { baseUrl: url, servicePlanId, apiToken });
     const error = await sinch.fails('list_groups');
-
     expect(error).toContain(`list groups failed: could not reach Sinch at ${url}`);
     expect(error).toContain('ECONNREFUSED');
     expect(error).toMatch(/after 4 attempts over \d+ ms\. Nothing reached Sinch, so nothing changed\./);
     // The server is still there: another call fails the same way, and the tools are still listed.
     expect(await sinch.fails('create_group', { name: 'Later' })).toContain(`could not reach Sinch at ${url}`);
-    expect((await sinch.client.listTools()).tools).toHaveLength(8);
+    expect((await sinch.client.listTools()).tools.map((tool) => tool.name).sort()).toEqual(TOOL_NAMES_WITHOUT_JOURNAL);
   });
 });
 
 describe('other gateway shapes and statuses', () => {
-  test('{"error": {code, message, status}} is read: INVALID_ARGUMENT and the message', async () => {
+  test('{"error": {code, message, status}} is read: INVALID_ARGUMENT and the message', async ({ defer }) => {
     const message = "Field 'name' is malformed.";
-    const fake = await startFakeSinch(
+    const fake = await startFakeSinch(defer, 
       400,
       JSON.stringify({ error: { code: 400, message, status: 'INVALID_ARGUMENT', details: [] } }),
     );
-    const sinch = await connect({ baseUrl: fake.url, servicePlanId: 'plan1', apiToken: 'fake-token-abcdef' });
-
+    const sinch = await connect(defer, { baseUrl: fake.url, servicePlanId: 'plan1', apiToken: 'fake-token-abcdef' });
     const error = await sinch.fails('create_group', { name: 'Team' });
-
     expect(error).toContain(`Sinch refused to create group (HTTP 400 INVALID_ARGUMENT: ${message})`);
     expect(error).toContain('Correct the request');
     expect(fake.received).toHaveLength(1);
@@ -257,60 +236,49 @@ describe('other gateway shapes and statuses', () => {
     expect(fake.received[0]!.headers.authorization).toBe('Bearer fake-token-abcdef');
   });
 
-  test('Sinch\'s own 400 shape: syntax_invalid_parameter_format and its text', async () => {
+  test('Sinch\'s own 400 shape: syntax_invalid_parameter_format and its text', async ({ defer }) => {
     const sinchText = "The format of parameter 'members[0]' is invalid; value '+1' is not a valid MSISDN or group ID.";
-    const fake = await startFakeSinch(400, JSON.stringify({ code: 'syntax_invalid_parameter_format', text: sinchText }));
-    const sinch = await connect({ baseUrl: fake.url, servicePlanId: 'plan1', apiToken: 'fake-token-400' });
-
+    const fake = await startFakeSinch(defer, 400, JSON.stringify({ code: 'syntax_invalid_parameter_format', text: sinchText }));
+    const sinch = await connect(defer, { baseUrl: fake.url, servicePlanId: 'plan1', apiToken: 'fake-token-400' });
     const error = await sinch.fails('update_group', { group_id: MISSING, add: ['+14155550123'] });
-
     expect(error).toContain(`Sinch refused to update group ${MISSING} (HTTP 400 syntax_invalid_parameter_format: ${sinchText})`);
   });
 
-  test.each([
+  test.for([
     [429, 'too_many_requests', 'gave no time to wait, so wait a minute or more before trying again'],
     [500, 'internal_error', 'problem on its side'],
     [503, 'service_unavailable', 'problem on its side'],
-  ])('HTTP %i comes back with its code and advice', async (status, code, advice) => {
-    const fake = await startFakeSinch(status, JSON.stringify({ code, text: 'Try later.' }));
-    const sinch = await connect({ baseUrl: fake.url, servicePlanId: 'plan1', apiToken: `fake-token-${status}` });
-
+  ] as const)('HTTP %i comes back with its code and advice', async ([status, code, advice], { defer }) => {
+    const fake = await startFakeSinch(defer, status, JSON.stringify({ code, text: 'Try later.' }));
+    const sinch = await connect(defer, { baseUrl: fake.url, servicePlanId: 'plan1', apiToken: `fake-token-${status}` });
     const error = await sinch.fails('get_group', { group_id: MISSING });
-
     expect(error).toContain(`(HTTP ${status} ${code}: Try later.)`);
     expect(error).toContain(advice);
   });
 
-  test('an error body that is not JSON still gives the status', async () => {
-    const fake = await startFakeSinch(502, '<html>Bad gateway</html>');
-    const sinch = await connect({ baseUrl: fake.url, servicePlanId: 'plan1', apiToken: 'fake-token-502' });
-
+  test('an error body that is not JSON still gives the status', async ({ defer }) => {
+    const fake = await startFakeSinch(defer, 502, '<html>Bad gateway</html>');
+    const sinch = await connect(defer, { baseUrl: fake.url, servicePlanId: 'plan1', apiToken: 'fake-token-502' });
     const error = await sinch.fails('list_groups');
-
     expect(error).toMatch(/Sinch refused to list groups after 4 attempts over \d+ ms \(HTTP 502\)/);
     expect(error).not.toContain('<html>');
   });
 
-  test('a success whose body is not the documented shape is an error, not a crash', async () => {
-    const fake = await startFakeSinch(200, JSON.stringify({ unexpected: true }));
-    const sinch = await connect({ baseUrl: fake.url, servicePlanId: 'plan1', apiToken: 'fake-token-200' });
-
+  test('a success whose body is not the documented shape is an error, not a crash', async ({ defer }) => {
+    const fake = await startFakeSinch(defer, 200, JSON.stringify({ unexpected: true }));
+    const sinch = await connect(defer, { baseUrl: fake.url, servicePlanId: 'plan1', apiToken: 'fake-token-200' });
     const error = await sinch.fails('get_group', { group_id: MISSING });
-
     expect(error).toContain(`get group ${MISSING} failed: Sinch's reply did not have the documented shape`);
   });
 });
 
 describe('tokens never leak', () => {
-  test('no error text in this file carried a token, including the harness\'s', async () => {
-    const errors = [
-      await fails('get_group', { group_id: MISSING }),
-      await fails('update_group', { group_id: MISSING, add_from_group: MISSING }),
-      await fails('list_group_members', { group_id: MISSING, cursor: 'bogus' }),
-    ];
-    expect(errors).toHaveLength(3);
+  test('no error text in this file carried a token, including the harness\'s', async ({ h }) => {
+    const fails = checked(h);
+    await fails('get_group', { group_id: MISSING });
+    await fails('update_group', { group_id: MISSING, add_from_group: MISSING });
+    await fails('list_group_members', { group_id: MISSING, cursor: 'bogus' });
     // Every helper above ran noTokens on each text; this guards the guard.
-    expect(tokens.size).toBeGreaterThanOrEqual(1);
     expect(() => noTokens(`leak ${h.emulator.apiToken}`)).toThrow();
   });
 });

@@ -1,15 +1,11 @@
 import { PassThrough } from 'node:stream';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { afterEach, describe, expect, test } from 'vitest';
-import { StdioTransport } from '../src/cli/stdio-transport.js';
-
-const open: StdioTransport[] = [];
-afterEach(async () => {
-  for (const transport of open.splice(0)) await transport.close();
-});
+import { describe, expect } from 'vitest';
+import { StdioTransport } from '../src/transports/stdio.js';
+import { test, type Fixtures } from './harness.js';
 
 /** The transport between two streams: what it passes on as messages, and what it writes back. */
-async function start(maxLineBytes: number) {
+async function start(defer: Fixtures['defer'], maxLineBytes: number) {
   const input = new PassThrough();
   const output = new PassThrough();
   const transport = new StdioTransport({ maxLineBytes, input, output });
@@ -20,7 +16,7 @@ async function start(maxLineBytes: number) {
   transport.onmessage = (message) => void messages.push(message);
   transport.onerror = (error) => void errors.push(error);
   await transport.start();
-  open.push(transport);
+  defer(() => transport.close());
   return {
     transport,
     messages,
@@ -34,8 +30,8 @@ const ping = (id: number) => `${JSON.stringify({ jsonrpc: '2.0', id, method: 'pi
 const settled = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('the stdio transport', () => {
-  test('reads messages however the lines are cut into chunks, multi-byte characters included', async () => {
-    const { write, messages, replies } = await start(1_000);
+  test('reads messages however the lines are cut into chunks, multi-byte characters included', async ({ defer }) => {
+    const { write, messages, replies } = await start(defer, 1_000);
     const text = `${ping(1)}${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/message', params: { text: 'Zoë ✓' } })}\n${ping(3)}`;
     for (const byte of Buffer.from(text)) write(Buffer.from([byte]));
     await settled();
@@ -47,8 +43,8 @@ describe('the stdio transport', () => {
     expect(replies()).toEqual([]);
   });
 
-  test('a long line is refused as soon as it passes the limit, before it ends, and only once', async () => {
-    const { write, messages, replies } = await start(100);
+  test('a long line is refused as soon as it passes the limit, before it ends, and only once', async ({ defer }) => {
+    const { write, messages, replies } = await start(defer, 100);
     write(ping(1));
     write(`{"jsonrpc":"2.0","id":2,"method":"ping","params":{"pad":"${'x'.repeat(150)}`);
     await settled();
@@ -58,28 +54,24 @@ describe('the stdio transport', () => {
     for (let i = 0; i < 50; i++) write('x'.repeat(1_000));
     write(`"}}\n${ping(3)}`);
     await settled();
-    expect(messages).toEqual([
-      { jsonrpc: '2.0', id: 1, method: 'ping' },
-      { jsonrpc: '2.0', id: 3, method: 'ping' },
-    ]);
+    expect(messages).toEqual([{ jsonrpc: '2.0', id: 1, method: 'ping' }, { jsonrpc: '2.0', id: 3, method: 'ping' }]);
     expect(replies()).toHaveLength(1);
   });
 
-  test('a line of exactly the limit is read, with \n or \r\n; one byte more is refused', async () => {
-    const { write, messages, replies } = await start(40);
+  test('a line of exactly the limit is read, with \n or \r\n; one byte more is refused', async ({ defer }) => {
+    const { write, messages, replies } = await start(defer, 40);
     const line = (id: number, size: number) => {
       const base = `{"jsonrpc":"2.0","id":${id},"method":"ping"}`;
       return `${base.slice(0, -1)}${' '.repeat(size - base.length)}}`;
     };
-    expect(line(1, 40)).toHaveLength(40);
     write(`${line(1, 40)}\n${line(2, 40)}\r\n${line(3, 41)}\n${line(4, 41)}\r\n${ping(5)}`);
     await settled();
     expect(messages.map((message) => (message as { id: number }).id)).toEqual([1, 2, 5]);
     expect(replies().map((reply) => (reply.error as { code: number }).code)).toEqual([-32600, -32600]);
   });
 
-  test('lines that are not JSON or not JSON-RPC get ParseError and InvalidRequest', async () => {
-    const { write, messages, replies, errors } = await start(1_000);
+  test('lines that are not JSON or not JSON-RPC get ParseError and InvalidRequest', async ({ defer }) => {
+    const { write, messages, replies, errors } = await start(defer, 1_000);
     write(`not json\n{"hello":"world"}\n${ping(1)}`);
     await settled();
     expect(replies()).toEqual([
@@ -90,8 +82,8 @@ describe('the stdio transport', () => {
     expect(errors).toEqual([]);
   });
 
-  test('after close nothing more is read', async () => {
-    const { transport, write, messages } = await start(1_000);
+  test('after close nothing more is read', async ({ defer }) => {
+    const { transport, write, messages } = await start(defer, 1_000);
     let closed = false;
     transport.onclose = () => (closed = true);
     await transport.close();

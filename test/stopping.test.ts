@@ -1,28 +1,12 @@
-import { afterEach, beforeEach, expect, test, vi } from 'vitest';
-import { startHarness, until, type Harness } from './harness.js';
+import { expect, vi } from 'vitest';
+import { numbers, test, until } from './harness.js';
 
 // A cancelled call stops before its next request to Sinch, and what it applied is on record.
 
-let h: Harness;
-let stderr: string[];
-
-beforeEach(async () => {
-  h = await startHarness();
-  stderr = [];
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr.push(String(chunk));
-    return true;
-  });
-});
-
-afterEach(async () => {
-  vi.restoreAllMocks();
-  await h.close();
-});
-
-const numbers = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => `+1605${String(from + k).padStart(7, '0')}`);
-
-test('cancelling a 25,000-number update mid-way sends no further request and logs what was applied', async () => {
+test('cancelling a 25,000-number update mid-way sends no further request and logs what was applied', async ({ h, onTestFinished }) => {
+  const stderr: string[] = [];
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => stderr.push(String(chunk)) > 0);
+  onTestFinished(() => void vi.restoreAllMocks());
   const group = h.emulator.store.create({ name: 'Big' });
   const path = `/groups/${group.id}`;
   h.emulator.faults.push({ path, delayMs: 300 });

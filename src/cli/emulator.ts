@@ -1,14 +1,7 @@
-import { startEmulator } from '../emulator/server.js';
+import { startEmulator, type EmulatorOptions } from '../emulator/server.js';
 import { seedExampleGroups } from '../emulator/seed.js';
 
-export interface EmulatorCommandOptions {
-  host: string;
-  port: number;
-  servicePlanId?: string;
-  apiToken?: string;
-  projectId?: string;
-  keyId?: string;
-  keySecret?: string;
+export interface EmulatorCommandOptions extends Pick<EmulatorOptions, 'host' | 'port' | 'servicePlanId' | 'apiToken' | 'projectId' | 'keyId' | 'keySecret'> {
   seed: boolean;
 }
 

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import pkg from '../../package.json' with { type: 'json' };
-import { ConfigError, loadHttpSettings, loadToolSelection } from '../config.js';
+import { ConfigError } from '../config.js';
 import { log } from '../log.js';
+import { ToolSelectionError } from '../mcp/tool-selection.js';
 import { VERSION } from '../version.js';
 
 const USAGE = `Usage:
@@ -68,13 +69,12 @@ async function main(argv: string[]): Promise<void> {
   const stray = Object.keys(values).find((name) => name !== 'http' && !(FLAGS_OF[mode] as readonly string[]).includes(name));
   if (stray) throw new UsageError(`--${stray} does not apply ${mode === 'emulator' ? 'to the emulator command' : `in ${mode} mode`}`);
 
-  const selection = () => loadToolSelection({ readOnly: values['read-only'], tools: values.tools });
   // Each mode is loaded only when it is used, so starting the stdio server reads as little code as it can.
   if (mode === 'emulator') {
     const { runEmulator } = await import('./emulator.js');
     return runEmulator({
-      host: values.host ?? '127.0.0.1',
-      port: port(values.port) ?? 0,
+      host: values.host,
+      port: port(values.port),
       servicePlanId: values['service-plan-id'],
       apiToken: values['api-token'],
       projectId: values['project-id'],
@@ -84,16 +84,18 @@ async function main(argv: string[]): Promise<void> {
     });
   }
   if (mode === 'http') {
-    const { serveHttp } = await import('./http.js');
+    const { serveHttp } = await import('../transports/http.js');
     return serveHttp({
-      settings: loadHttpSettings({ host: values.host, port: port(values.port) }),
+      host: values.host,
+      port: port(values.port),
       perRequestCredentials: values['per-request-credentials'] ?? false,
+      readOnly: values['read-only'],
+      tools: values.tools,
       files: values.files,
-      ...selection(),
     });
   }
-  const { serve } = await import('./serve.js');
-  return serve({ ...selection(), files: values.files });
+  const { serveStdio } = await import('../transports/stdio.js');
+  return serveStdio({ readOnly: values['read-only'], tools: values.tools, files: values.files });
 }
 
 function port(value: string | undefined): number | undefined {
@@ -112,7 +114,7 @@ for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || error instanceof ToolSelectionError) {
     log(error.message);
     process.exit(1);
   }

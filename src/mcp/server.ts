@@ -8,16 +8,19 @@ import type { SinchGroupsClient } from '../sinch/client.js';
 import { NAME, VERSION } from '../version.js';
 import { ToolCalls } from './calls.js';
 import { confirmChange } from './guards.js';
-import { registerCarefulChangePrompt } from './prompts/careful-change.js';
+import { carefulChangePrompt } from './prompts/careful-change.js';
 import { registerChangeResources } from './resources/changes.js';
 import { registerGroupResources } from './resources/groups.js';
 import { trackSubscriptions } from './subscriptions.js';
-import { selectTools, type ToolSelection } from './tool.js';
 import { registerTools } from './tool-calls.js';
-import { tools } from './tools/index.js';
+import type { ToolSets } from './tool-selection.js';
 
-export interface ServerOptions extends ToolSelection {
+export interface ServerOptions {
   sinch: SinchGroupsClient;
+  /** The tools the process may offer, selected once at start-up (selectTools). */
+  tools: ToolSets;
+  /** This session gets only the tools that change nothing (--read-only/SINCH_READ_ONLY). */
+  readOnly?: boolean;
   /** True when `sinch` talks to the built-in emulator rather than a Sinch account. */
   emulated?: boolean;
   /** The process's tool calls, which stopping waits for; a server of its own by default. */
@@ -29,10 +32,12 @@ export interface ServerOptions extends ToolSelection {
 }
 
 /** Tools that read or undo the journal, offered only with one. */
-const JOURNAL_TOOLS = ['list_changes', 'undo_change'];
+export const JOURNAL_TOOLS = ['list_changes', 'undo_change'];
 
 const INSTRUCTIONS =
   'Manages Sinch SMS groups: named lists of phone numbers used as SMS recipients. Numbers are in E.164 (e.g. +14155550123). ' +
+  'To find a group by name, call list_groups with name (one call searches every page); to find which groups hold a number, find_numbers; ' +
+  'to opt a number out of every group (e.g. after STOP), remove_numbers_everywhere. ' +
   'Read a group (get_group, list_group_members, or the sinch://groups/{group_id} resources) before changing it, preview changes with dry_run, ' +
   'and prefer update_group to replace_group, which overwrites every member.';
 
@@ -40,19 +45,22 @@ const EMULATED =
   ' No Sinch credentials are configured, so this server runs on a local emulator with example groups: nothing reaches Sinch or any phone. ' +
   'Set SINCH_SERVICE_PLAN_ID and SINCH_API_TOKEN to use a real account.';
 
+const PROMPTS = [carefulChangePrompt];
+
 // Shared by every server: building Ajv costs more than all the rest of a stateless HTTP request.
 let validator: AjvJsonSchemaValidator | undefined;
 
 /** One MCP server (one session) over a Sinch client: tools, group resources with subscriptions, and a prompt. */
 export function createServer({
   sinch,
+  tools,
+  readOnly = false,
   emulated = false,
   calls = new ToolCalls(),
   journal,
   files: fileSettings = { folders: [], roots: true },
-  ...selection
 }: ServerOptions): McpServer {
-  const offered = selectTools(journal ? tools : tools.filter((tool) => !JOURNAL_TOOLS.includes(tool.name)), selection);
+  const offered = (readOnly ? tools.readOnly : tools.all).filter((tool) => journal || !JOURNAL_TOOLS.includes(tool.name));
   const server = new McpServer(
     { name: NAME, version: VERSION },
     // logging lets a client set the level it wants (logging/setLevel), as MCP clients expect to.
@@ -79,6 +87,8 @@ export function createServer({
     changed: notifier.changed,
     confirm: (consequence, confirmed) => confirmChange(server.server, consequence, confirmed),
   });
-  if (offered.some((tool) => tool.name === 'update_group')) registerCarefulChangePrompt(server, sinch);
+  for (const prompt of PROMPTS) {
+    if (offered.some((tool) => tool.name === prompt.requires)) prompt.register(server, sinch);
+  }
   return server;
 }

@@ -2,11 +2,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { SubscribeRequestSchema, UnsubscribeRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { log } from '../log.js';
 import { groupUris } from './resources/groups.js';
-
-export interface ChangeNotifier {
-  /** Tells subscribers that a group changed, and everyone listing resources when groups came or went; never throws. */
-  changed(groupId: string, options?: { listChanged?: boolean }): Promise<void>;
-}
+import type { ChangeNotifier } from './tool.js';
 
 /** resources/subscribe for the group resources of one session, with updates sent after each change. */
 export function trackSubscriptions(server: McpServer): ChangeNotifier {

@@ -35,9 +35,8 @@ export function registerTools(
     if (!parsed.success) return failure(refusal(tool, parsed.error));
 
     const progressToken = params._meta?.progressToken;
-    const progress: OnProgress = (done, total) => {
+    const progress: OnProgress = (done, total, message = `${done} of ${total} requests to Sinch done`) => {
       if (progressToken === undefined) return;
-      const message = `${done} of ${total} requests to Sinch done`;
       void extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress: done, total, message } });
     };
     // Tracked until the result is ready to send, so that a stopping server waits for it.

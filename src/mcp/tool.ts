@@ -2,10 +2,14 @@ import type { ResourceLink, ToolAnnotations } from '@modelcontextprotocol/sdk/ty
 import { z } from 'zod';
 import type { OnProgress, SinchGroupsClient } from '../sinch/client.js';
 import { GroupId } from '../sinch/schemas.js';
-import { ConfigError } from '../config.js';
 import type { Caller, ChangeLog } from '../journal/changes.js';
 import type { FileAccess } from '../files/folders.js';
-import type { ChangeNotifier } from './subscriptions.js';
+
+/** Kept by each session (subscriptions.ts); declared with the tool model, which imports nothing else of the MCP surface. */
+export interface ChangeNotifier {
+  /** Tells subscribers that a group changed, and everyone listing resources when groups came or went; never throws. */
+  changed(groupId: string, options?: { listChanged?: boolean }): Promise<void>;
+}
 
 export interface ToolContext extends ChangeNotifier {
   sinch: SinchGroupsClient;
@@ -50,23 +54,3 @@ export const args = {
   expectedModifiedAt: () =>
     z.string().optional().describe('modified_at you read; always pass it when applying a previewed change.'),
 };
-
-export interface ToolSelection {
-  /** Only tools whose readOnlyHint is true; wins over `only`. */
-  readOnly?: boolean;
-  /** Only these tools, by name. */
-  only?: readonly string[];
-}
-
-/** The tools a server offers; a name that is not a tool is a configuration mistake, not something to ignore. */
-export function selectTools(tools: readonly ToolDefinition[], { readOnly = false, only }: ToolSelection): ToolDefinition[] {
-  const names = new Set(tools.map((tool) => tool.name));
-  const unknown = only?.filter((name) => !names.has(name)) ?? [];
-  if (unknown.length > 0) {
-    throw new ConfigError(`unknown tool ${unknown.map((name) => `"${name}"`).join(', ')} in --tools/SINCH_TOOLS; the tools are ${[...names].join(', ')}`);
-  }
-  if (only?.length === 0) throw new ConfigError('--tools/SINCH_TOOLS names no tool');
-  const selected = tools.filter((tool) => (!readOnly || tool.annotations.readOnlyHint) && (!only || only.includes(tool.name)));
-  if (selected.length === 0) throw new ConfigError('--read-only/SINCH_READ_ONLY leaves none of the tools named in --tools/SINCH_TOOLS');
-  return selected;
-}

@@ -17,6 +17,7 @@ import {
   GroupListReply,
   GroupReply,
   MAX_NUMBERS_PER_REQUEST,
+  MAX_PAGE_SIZE,
   Members,
   type CreateGroupBody,
   type Group,
@@ -46,8 +47,8 @@ export type SinchClientOptions = Credentials & {
   dispatcher?: Dispatcher;
 };
 
-/** Told after each request of a change that takes several, with how many are done and in all. */
-export type OnProgress = (done: number, total: number) => void;
+/** Told after each request of a change that takes several, with how many are done and in all; `message` says of what. */
+export type OnProgress = (done: number, total: number, message?: string) => void;
 
 export interface ChangeOptions {
   onProgress?: OnProgress;
@@ -112,6 +113,50 @@ export class SinchGroupsClient {
   async listGroups(query: ListGroupsQuery = {}): Promise<GroupList> {
     const operation = { action: 'list groups' };
     return this.#read(GroupListReply, operation, await this.#send(operation, 'GET', '', undefined, query));
+  }
+
+  /**
+   * Every group, newest first: the first page of 100 says how many there are, then the other pages are
+   * read SINCH_CONCURRENCY at a time. A group made or deleted meanwhile shifts the pages, which could hide
+   * another group, so a walk during which the count changed is made again (up to 3 walks in all); no
+   * group is listed twice. `onProgress` hears of the groups read so far, across walks. Once `signal`
+   * aborts, no further page is read and the walk fails with the signal's reason.
+   */
+  async listAllGroups({ onProgress, signal }: ChangeOptions = {}): Promise<Group[]> {
+    let before = 0;
+    let read = 0;
+    for (let walk = 1; ; walk++) {
+      signal?.throwIfAborted();
+      const first = await this.listGroups({ page: 0, page_size: MAX_PAGE_SIZE });
+      const pages = Array.from({ length: Math.max(0, Math.ceil(first.count / MAX_PAGE_SIZE) - 1) }, (_, i) => i + 1);
+      const total = before + first.count;
+      read += first.groups.length;
+      if (pages.length > 0) onProgress?.(read, total);
+      const lists = [first];
+      await eachConcurrently(pages, this.#concurrency, signal, async (page) => {
+        const list = await this.listGroups({ page, page_size: MAX_PAGE_SIZE });
+        lists[page] = list;
+        read += list.groups.length;
+        onProgress?.(Math.min(read, total), total);
+      });
+      signal?.throwIfAborted();
+      const steady = lists.every((list) => list.count === first.count);
+      if (steady || walk === 3) {
+        const byId = new Map(lists.flatMap((list) => list.groups).map((group) => [group.id, group]));
+        return [...byId.values()];
+      }
+      before = total;
+      read = total;
+    }
+  }
+
+  /**
+   * Runs `work` on each item, SINCH_CONCURRENCY at a time, for a call made of many independent requests.
+   * After a failure, or once `signal` aborts, starts no more, lets those under way finish, and rethrows
+   * the first failure.
+   */
+  concurrently<T>(items: T[], work: (item: T, index: number) => Promise<void>, signal?: AbortSignal): Promise<void> {
+    return eachConcurrently(items, this.#concurrency, signal, work);
   }
 
   async getGroup(groupId: string): Promise<Group> {

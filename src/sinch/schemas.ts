@@ -44,8 +44,14 @@ export const MAX_REPORTED_BAD_NUMBERS = 25;
 /** One bad entry in a list, as refusals name it. */
 export const describeInvalid = (entry: string, reason: string) => `${show(entry)} is not a phone number: ${reason}`;
 
+/** Entries as sent, at most `max` of them when given (published as maxItems). */
+const entries = (max?: number) =>
+  max === undefined
+    ? z.array(z.string())
+    : z.array(z.string()).max(max, { error: (issue) => `has ${(issue.input as unknown[]).length} numbers; this takes at most ${max}` });
+
 /** A list of phone numbers, normalized to E.164 and de-duplicated; one bad entry refuses the list. */
-export const PhoneNumbers = z.array(z.string()).transform((raw, ctx) => {
+const phoneNumbers = (max?: number) => entries(max).transform((raw, ctx) => {
   const list = normalizeList(raw, { stopAfter: MAX_REPORTED_BAD_NUMBERS, keep: MAX_REPORTED_BAD_NUMBERS });
   for (const { index, value, reason } of list.invalid) ctx.addIssue({ code: 'custom', message: describeInvalid(value, reason), path: [index] });
   if (list.unexamined > 0) {
@@ -58,8 +64,11 @@ export const PhoneNumbers = z.array(z.string()).transform((raw, ctx) => {
   return list.numbers;
 });
 
-/** A list of numbers as every tool describes it: what it is for, then the format with an example. */
-export const numberList = (what: string) => PhoneNumbers.describe(`${what ? `${what} ` : ''}E.164, e.g. "+447700900123".`);
+export const PhoneNumbers = phoneNumbers();
+
+/** A list of numbers as every tool describes it: what it is for, then the format with an example; `max` bounds its length. */
+export const numberList = (what: string, max?: number) =>
+  phoneNumbers(max).describe(`${what ? `${what} ` : ''}E.164, e.g. "+447700900123".`);
 
 const Keyword = z
   .string()

@@ -75,7 +75,9 @@ export function registerGroupResources(server: McpServer, sinch: SinchGroupsClie
         resources: (await newestGroups(sinch)).map((group) => ({
           uri: groupUri(group.id),
           name: group.name ?? group.id,
-          description: `SMS group ${group.id}`,
+          // What a person picking from the list reads; an unnamed group can only be told apart by its id.
+          title: group.name ?? `Unnamed group ${group.id}`,
+          description: `SMS group ${group.id}, ${group.size} ${group.size === 1 ? 'member' : 'members'}`,
           mimeType: 'application/json',
         })),
       }),

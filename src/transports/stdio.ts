@@ -1,6 +1,63 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { loadConfig, loadFileSettings, loadJournalSettings, loadMaxBodyBytes, loadNumberSettings, loadToolSelection, type ToolFlags } from '../config.js';
+import { openJournal } from '../journal/open.js';
+import { log } from '../log.js';
+import { describeUnfinished } from '../mcp/errors.js';
+import { ToolCalls } from '../mcp/calls.js';
+import { createServer } from '../mcp/server.js';
+import { selectTools } from '../mcp/tool-selection.js';
+import { tools } from '../mcp/tools/index.js';
+import { configureNumbers } from '../sinch/numbers.js';
+import { openBackend } from '../backend.js';
+import { stopOnSignals } from './shutdown.js';
+
+/** How long a stopping server waits for tool calls under way, then for the changes it stopped: a desktop
+ * client that closes stdin waits a few seconds before it kills the process. */
+const SHUTDOWN_GRACE_MS = 2_000;
+const STOP_WAIT_MS = 1_000;
+
+/** Serves MCP on stdio, against Sinch when credentials are set and on the built-in emulator otherwise. */
+export async function serveStdio({ files: fileFolders, ...flags }: ToolFlags & { files?: string[] }): Promise<void> {
+  // stdout carries only protocol messages, whatever a dependency might print.
+  console.log = console.info = console.debug = console.error;
+
+  const selection = loadToolSelection(flags);
+  const toolSets = selectTools(tools, selection);
+  const config = loadConfig();
+  configureNumbers(loadNumberSettings());
+  const maxLineBytes = loadMaxBodyBytes();
+  const files = loadFileSettings({ files: fileFolders });
+  const journalSettings = loadJournalSettings();
+  if (config.mode === 'per-request') throw new Error('per-request credentials need the HTTP mode');
+  const backend = await openBackend(config);
+  const { sinch } = backend;
+  const calls = new ToolCalls();
+  const journal = openJournal(journalSettings);
+  const server = createServer({ sinch, tools: toolSets, readOnly: selection.readOnly, emulated: backend.emulated, calls, files, journal });
+  // Lines that are too long, not JSON or not JSON-RPC are answered by the transport itself.
+  const transport = new StdioTransport({ maxLineBytes });
+  transport.onerror = (error) => log(`stdio: ${error.message}`);
+
+  const stop = stopOnSignals(calls, {
+    graceMs: SHUTDOWN_GRACE_MS,
+    stopMs: STOP_WAIT_MS,
+    async close(drained, why) {
+      process.stdin.pause();
+      // Calls still running after the grace period stop before their next request and answer with what
+      // they applied (on stdout, if the client still reads it, and on stderr); a request Sinch has not
+      // answered by the end is reported as such.
+      await drained;
+      const unfinished = await sinch.settle(0);
+      for (const progress of unfinished) log(`${why} before a change was complete: ${describeUnfinished(progress)}`);
+      await server.close();
+      await backend.close();
+    },
+  });
+  process.stdin.on('end', () => stop('stdin closed'));
+  await server.connect(transport);
+}
 
 export interface StdioTransportOptions {
   /** The longest line read, in bytes, its line ending aside; a longer one is refused and skipped. */

@@ -3,11 +3,29 @@ import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { isLoopbackHost } from '../config.js';
+import { openBackend, perRequestClients } from '../backend.js';
+import {
+  ConfigError,
+  loadConfig,
+  loadFileSettings,
+  loadJournalSettings,
+  loadMaxBodyBytes,
+  loadNumberSettings,
+  loadToolSelection,
+  whole,
+  type ToolFlags,
+} from '../config.js';
+import { openJournal } from '../journal/open.js';
 import { log } from '../log.js';
-import { redact, sameSecret } from '../secrets.js';
+import { ToolCalls } from '../mcp/calls.js';
+import { createServer } from '../mcp/server.js';
+import { selectTools } from '../mcp/tool-selection.js';
+import { tools } from '../mcp/tools/index.js';
+import { keepSecret, redact, sameSecret } from '../secrets.js';
+import { configureNumbers } from '../sinch/numbers.js';
+import { stopOnSignals } from './shutdown.js';
 
-export interface HttpOptions {
+export interface HttpSettings {
   host: string;
   port: number;
   /** Required on /mcp as a bearer token when set. */
@@ -21,6 +39,121 @@ export interface HttpOptions {
   requestTimeoutMs: number;
   /** Connections beyond this many open at once are closed as they arrive. */
   maxConnections: number;
+}
+
+/** localhost, 127.0.0.0/8 and ::1, bracketed or not. */
+export const isLoopbackHost = (host: string) => ['localhost', '::1', '[::1]'].includes(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
+
+/** A token anyone on the network may try to guess must be too long to guess. */
+const MIN_PUBLIC_TOKEN_LENGTH = 32;
+
+/**
+ * The HTTP mode's settings. Listening beyond loopback without MCP_AUTH_TOKEN, or with one short enough
+ * to guess, is refused outright.
+ */
+export function loadHttpSettings(flags: { host?: string; port?: number }, env: NodeJS.ProcessEnv = process.env): HttpSettings {
+  // An IPv6 address may come bracketed as in a URL; listen() wants it bare.
+  const host = (flags.host ?? '127.0.0.1').replace(/^\[(.*)\]$/, '$1');
+  const authToken = env.MCP_AUTH_TOKEN?.trim() || undefined;
+  if (!isLoopbackHost(host)) {
+    if (!authToken) {
+      throw new ConfigError(`MCP_AUTH_TOKEN must be set to listen on ${host}: only loopback addresses may be served without a token`);
+    }
+    if (authToken.length < MIN_PUBLIC_TOKEN_LENGTH) {
+      throw new ConfigError(
+        `MCP_AUTH_TOKEN must be at least ${MIN_PUBLIC_TOKEN_LENGTH} characters to listen on ${host} (e.g. openssl rand -hex 32)`,
+      );
+    }
+  }
+  const headersTimeoutMs = whole(env, 'MCP_HEADERS_TIMEOUT_MS', 10_000, 1);
+  const requestTimeoutMs = whole(env, 'MCP_REQUEST_TIMEOUT_MS', 60_000, 1);
+  // Node refuses to start a server whose headers may take longer than the whole request.
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError(`MCP_HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must not be more than MCP_REQUEST_TIMEOUT_MS (${requestTimeoutMs})`);
+  }
+  return {
+    host,
+    port: flags.port ?? 3000,
+    ...(authToken ? { authToken } : {}),
+    // Host names are case-insensitive; the Host header is compared in lower case.
+    allowedHosts: (env.MCP_ALLOWED_HOSTS ?? '').split(',').map((name) => name.trim().toLowerCase()).filter(Boolean),
+    maxBodyBytes: loadMaxBodyBytes(env),
+    headersTimeoutMs,
+    requestTimeoutMs,
+    maxConnections: whole(env, 'MCP_MAX_CONNECTIONS', 1_024, 1),
+  };
+}
+
+/** How long SIGTERM waits for calls under way, as load balancers drain a replica. */
+const SHUTDOWN_GRACE_MS = 10_000;
+/** How long calls told to stop may take to finish the request they have under way and answer. */
+const STOP_WAIT_MS = 5_000;
+
+export interface HttpFlags extends ToolFlags {
+  host?: string;
+  port?: number;
+  perRequestCredentials: boolean;
+  /** Folders file arguments may name (--files). */
+  files?: string[];
+}
+
+/** Serves MCP over Streamable HTTP, stateless, so that identical replicas can share any load. */
+export async function serveHttp({ host, port, perRequestCredentials, files: fileFolders, ...toolFlags }: HttpFlags): Promise<void> {
+  const settings = loadHttpSettings({ host, port });
+  if (settings.authToken) keepSecret(settings.authToken);
+  const selection = loadToolSelection(toolFlags);
+  // Servers are built per request, from tool sets made once, now.
+  const toolSets = selectTools(tools, selection);
+  const config = loadConfig(process.env, { perRequestCredentials });
+  configureNumbers(loadNumberSettings());
+  const files = loadFileSettings({ files: fileFolders }, process.env, { http: true, perRequestCredentials });
+  const journal = openJournal(loadJournalSettings(process.env, { http: true, perRequestCredentials }));
+  const calls = new ToolCalls();
+  let serverFor: (request: IncomingMessage) => ReturnType<typeof createServer>;
+  let closeBackend: () => Promise<void>;
+  if (config.mode === 'per-request') {
+    const clients = perRequestClients(config);
+    serverFor = (request) => createServer({ sinch: clients.clientFor(credentialsOf(request)), tools: toolSets, readOnly: selection.readOnly, calls, files });
+    closeBackend = () => clients.close();
+  } else {
+    const backend = await openBackend(config);
+    serverFor = () => createServer({ sinch: backend.sinch, tools: toolSets, readOnly: selection.readOnly, emulated: backend.emulated, calls, files, journal });
+    closeBackend = () => backend.close();
+  }
+
+  const http = await startHttpServer({ ...settings, serverFor });
+  log(`serving MCP at ${http.url}${settings.authToken ? ' (bearer token required)' : ''}`);
+  stopOnSignals(calls, {
+    graceMs: SHUTDOWN_GRACE_MS,
+    stopMs: STOP_WAIT_MS,
+    // The replica stops taking requests at once; calls under way get the grace period, then stop before
+    // their next request to Sinch and answer with what they applied, before connections are closed.
+    async close(drained, signal) {
+      const cutOff = await http.close(drained);
+      const stopped = await drained;
+      if (stopped > 0) log(`${signal}: ${stopped} call(s) still running after ${SHUTDOWN_GRACE_MS / 1000} s were stopped before their next request to Sinch`);
+      if (cutOff > 0) log(`${signal}: ${cutOff} call(s) still waiting for Sinch were cut off; their effect is unknown`);
+      await closeBackend();
+    },
+  });
+}
+
+/** A gateway's service plan credentials for this request only; they are never logged, nor kept past it. */
+function credentialsOf(request: IncomingMessage): { servicePlanId: string; apiToken: string } {
+  const servicePlanId = header(request, 'x-sinch-service-plan-id');
+  const apiToken = header(request, 'x-sinch-api-token');
+  if (!servicePlanId || !apiToken || !/^[A-Za-z0-9]{1,64}$/.test(servicePlanId)) {
+    throw new HttpRefusal(401, 'Unauthorized: per-request credentials need X-Sinch-Service-Plan-Id and X-Sinch-Api-Token headers');
+  }
+  return { servicePlanId, apiToken };
+}
+
+function header(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return (Array.isArray(value) ? value[0] : value)?.trim() || undefined;
+}
+
+export interface HttpOptions extends HttpSettings {
   /** A fresh MCP server for one request; it may throw an HttpRefusal (e.g. for missing credentials). */
   serverFor(request: IncomingMessage): McpServer;
 }

@@ -1,4 +1,4 @@
-// The floor for start-up and per-call cost: an MCP server on the same SDK as ours, over stdio, with one
+// The floor for start-up, memory and per-call cost: an MCP server on the same SDK as ours, over stdio, with one
 // trivial tool and nothing else (no Sinch client, no schemas of its own, no phone numbers).
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';

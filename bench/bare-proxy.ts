@@ -1,6 +1,6 @@
-// A reference for the per-call benchmark: a bare MCP server on the same SDK whose one tool sends the
-// same GET as get_group with undici and returns Sinch's reply as text. No output schema, no retries,
-// no reply validation: what a minimal "MCP tool that reads Sinch" costs on this machine.
+// A reference for the per-call bench: a bare MCP server on the same SDK whose one tool sends the same GET as
+// get_group with undici and returns Sinch's reply as text. No output schema, retries or reply validation: what a
+// minimal "MCP tool that reads Sinch" costs on this machine, process hops included.
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { request } from 'undici';
