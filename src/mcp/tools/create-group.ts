@@ -1,18 +1,18 @@
 import { z } from 'zod';
 import { CreateGroupRequest, Group } from '../../sinch/schemas.js';
 import { recordApplied } from '../changes.js';
-import { numberEntries, numbersFile, NumbersReport, skipInvalid, takeNumbers } from '../number-input.js';
+import { numberEntries, numbersFile, NumbersReport, refuseInvalidNumbers, skipInvalid, takeNumbers } from '../number-input.js';
 import { defineTool } from '../tool.js';
 
 export default defineTool({
   name: 'create_group',
   title: 'Create group',
-  description: 'Create an SMS group, optionally with members (any number of them, or from a file). Returns the group and its id.',
+  description: 'Create an SMS group, optionally with members (any number of them). Returns the group and its id.',
   inputSchema: CreateGroupRequest.extend({
     members: numberEntries('').optional(),
-    members_file: numbersFile('Members from a').optional(),
+    members_file: numbersFile().optional(),
     skip_invalid: skipInvalid(),
-  }),
+  }).check(refuseInvalidNumbers('members')),
   outputSchema: Group.extend({ numbers: NumbersReport.optional(), change_id: z.string().optional() }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   handler: async ({ members, members_file, skip_invalid, ...settings }, context) => {

@@ -6,7 +6,7 @@ import { membersUri } from '../resources/groups.js';
 export default defineTool({
   name: 'export_group_members',
   title: 'Export group members',
-  description: "Write a group's members (E.164, sorted) to a new CSV or text file at an absolute path in an allowed folder; returns count, bytes, sha256.",
+  description: 'Write every member of a group to a new CSV/text file at an absolute path in an allowed folder.',
   inputSchema: z.strictObject({
     group_id: args.groupId(),
     path: z.string().refine((path) => path !== '', { error: 'is empty; give the absolute path of the file' }),

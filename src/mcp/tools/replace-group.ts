@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { Group, ReplaceGroupRequest } from '../../sinch/schemas.js';
 import { newlyAdded, readBefore, recordApplied } from '../changes.js';
 import { GroupCheck, NotAppliedError } from '../guards.js';
-import { numberEntries, numbersFile, NumbersReport, skipInvalid, takeNumbers } from '../number-input.js';
+import { numberEntries, numbersFile, NumbersReport, refuseInvalidNumbers, skipInvalid, takeNumbers } from '../number-input.js';
 import { label, Preview, previewReplace, summarize } from '../preview.js';
 import { args, defineTool } from '../tool.js';
 
@@ -14,12 +14,12 @@ export default defineTool({
   inputSchema: ReplaceGroupRequest.extend({
     group_id: args.groupId(),
     members: numberEntries('The whole new member list.').optional(),
-    members_file: numbersFile('Members from a').optional(),
+    members_file: numbersFile().optional(),
     skip_invalid: skipInvalid(),
     dry_run: args.dryRun(),
     confirm: args.confirm(),
     expected_modified_at: args.expectedModifiedAt(),
-  }),
+  }).check(refuseInvalidNumbers('members')),
   outputSchema: Group.extend({ preview: Preview.optional(), numbers: NumbersReport.optional(), change_id: z.string().optional() }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   handler: async ({ group_id, members, members_file, skip_invalid, dry_run, confirm, expected_modified_at, ...settings }, context) => {

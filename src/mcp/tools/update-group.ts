@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { Group, UpdateGroupRequest, type UpdateGroupBody } from '../../sinch/schemas.js';
 import { newlyAdded, readBefore, recordApplied } from '../changes.js';
 import { GroupCheck, NotAppliedError } from '../guards.js';
-import { numberEntries, numbersFile, NumbersReport, skipInvalid, takeNumbers } from '../number-input.js';
+import { numberEntries, numbersFile, NumbersReport, refuseInvalidNumbers, skipInvalid, takeNumbers } from '../number-input.js';
 import { label, Preview, previewUpdate, summarize } from '../preview.js';
 import { args, defineTool } from '../tool.js';
 
@@ -21,14 +21,14 @@ export default defineTool({
     group_id: args.groupId(),
     add: numberEntries('To add (before removals).').optional(),
     remove: numberEntries('To remove.').optional(),
-    add_file: numbersFile('add from a').optional(),
-    remove_file: numbersFile('remove from a').optional(),
+    add_file: numbersFile().optional(),
+    remove_file: numbersFile().optional(),
     skip_invalid: skipInvalid(),
     remove_name: z.boolean().optional().describe('true removes the name.'),
     dry_run: args.dryRun(),
     confirm: args.confirm(),
     expected_modified_at: args.expectedModifiedAt(),
-  }),
+  }).check(refuseInvalidNumbers('add', 'remove')),
   outputSchema: Group.extend({ preview: Preview.optional(), numbers: NumbersReport.optional(), change_id: z.string().optional() }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   handler: async (
