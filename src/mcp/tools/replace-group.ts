@@ -24,8 +24,8 @@ export default defineTool({
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   handler: async ({ group_id, members, members_file, skip_invalid, dry_run, confirm, expected_modified_at, ...settings }, context) => {
     const { sinch, changed, confirm: ask, progress, signal } = context;
-    if (members === undefined && members_file === undefined) {
-      throw new NotAppliedError('Nothing was changed: give the new members as members or members_file (members: [] empties the group).');
+    if ((members === undefined) === (members_file === undefined)) {
+      throw new NotAppliedError('Nothing was changed: give the new members as either members or members_file, not both (members: [] empties the group).');
     }
     const {
       numbers: [list = []],
