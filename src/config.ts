@@ -1,3 +1,6 @@
+import { delimiter, isAbsolute } from 'node:path';
+import type { FileSettings } from './files/folders.js';
+import { defaultJournalPath } from './journal/location.js';
 import { DEFAULT_AUTH_URL, type Credentials } from './sinch/auth.js';
 import { DEFAULT_CONCURRENCY } from './sinch/client.js';
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_RETRY, DEFAULT_TIMEOUT_MS } from './sinch/http.js';
@@ -184,4 +187,49 @@ export function loadNumberSettings(env: NodeJS.ProcessEnv = process.env): Number
     ...(defaultCountry ? { defaultCountry } : {}),
     maxPerCall: whole(env, 'SINCH_MAX_NUMBERS_PER_CALL', DEFAULT_MAX_NUMBERS_PER_CALL, 1),
   };
+}
+
+/** Where file arguments may point: --files (repeatable) and SINCH_FILES_DIR, and over stdio the client's roots. */
+export function loadFileSettings(
+  flags: { files?: string[] },
+  env: NodeJS.ProcessEnv = process.env,
+  { http = false, perRequestCredentials = false } = {},
+): FileSettings {
+  const folders = [...(flags.files ?? []), ...(env.SINCH_FILES_DIR ?? '').split(delimiter)].map((folder) => folder.trim()).filter(Boolean);
+  if (perRequestCredentials) {
+    if (folders.length > 0) {
+      throw new ConfigError('--files/SINCH_FILES_DIR cannot be used with --per-request-credentials: one folder must never serve several Sinch accounts');
+    }
+    return { folders: [], roots: false, refusal: 'file arguments are not served with --per-request-credentials' };
+  }
+  for (const folder of folders) {
+    if (!isAbsolute(folder)) throw new ConfigError(`--files/SINCH_FILES_DIR must name absolute folders (got "${folder}")`);
+  }
+  // Over HTTP the roots would be one client's, but the server is every client's: only --files counts.
+  return { folders, roots: !http };
+}
+
+export interface JournalSettings {
+  /** The journal file; none when it is off. */
+  path?: string;
+  retentionDays: number;
+}
+
+/**
+ * The change journal: SINCH_JOURNAL (a path, or off) and SINCH_JOURNAL_DAYS. Over stdio it is on by default,
+ * in the platform's state folder; over HTTP only when a path is given (replicas must not share a file),
+ * and never with per-request credentials.
+ */
+export function loadJournalSettings(env: NodeJS.ProcessEnv = process.env, { http = false, perRequestCredentials = false } = {}): JournalSettings {
+  const setting = env.SINCH_JOURNAL?.trim() || undefined;
+  const retentionDays = whole(env, 'SINCH_JOURNAL_DAYS', 30, 1);
+  const off = setting?.toLowerCase() === 'off';
+  if (perRequestCredentials) {
+    if (setting && !off) throw new ConfigError('SINCH_JOURNAL cannot be used with --per-request-credentials: one journal must never serve several Sinch accounts');
+    return { retentionDays };
+  }
+  if (off) return { retentionDays };
+  if (setting === undefined) return http ? { retentionDays } : { path: defaultJournalPath(env), retentionDays };
+  if (!isAbsolute(setting)) throw new ConfigError(`SINCH_JOURNAL must be an absolute path or off (got "${setting}")`);
+  return { path: setting, retentionDays };
 }

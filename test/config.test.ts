@@ -3,7 +3,7 @@ import { ConfigError, loadConfig, loadToolSelection } from '../src/config.js';
 import { selectTools, ToolSelectionError } from '../src/mcp/tool-selection.js';
 import { tools } from '../src/mcp/tools/index.js';
 import { loadHttpSettings } from '../src/transports/http.js';
-import { number, test, textOf, TOOL_NAMES, type Harness } from './harness.js';
+import { number, tempJournal, test, textOf, TOOL_NAMES, TOOL_NAMES_WITHOUT_JOURNAL, type Harness } from './harness.js';
 
 const SECRET = 'tok-0123456789abcdef';
 
@@ -184,9 +184,9 @@ describe('read-only mode and tool selection', () => {
     expect(await toolNames(some)).toEqual(['get_group']);
   });
 
-  test('readOnly: false offers every tool', async ({ harness }) => {
-    const all = await harness({ readOnly: false });
-    expect(await toolNames(all)).toEqual(TOOL_NAMES);
+  test('readOnly: false offers every tool; list_changes and undo_change only with a journal', async ({ harness }) => {
+    expect(await toolNames(await harness({ readOnly: false, journal: await tempJournal() }))).toEqual(TOOL_NAMES);
+    expect(await toolNames(await harness({ readOnly: false }))).toEqual(TOOL_NAMES_WITHOUT_JOURNAL);
   });
 
   test('an unknown tool name is a ToolSelectionError naming it', () => {

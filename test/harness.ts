@@ -1,7 +1,10 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtemp } from 'node:fs/promises';
 import { createServer as createHttpServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -18,7 +21,8 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { test as base } from 'vitest';
 import { startEmulator, type Emulator, type EmulatorOptions, type RecordedRequest } from '../src/emulator/server.js';
-import { createServer, type ServerOptions } from '../src/mcp/server.js';
+import { Journal } from '../src/journal/journal.js';
+import { createServer, JOURNAL_TOOLS, type ServerOptions } from '../src/mcp/server.js';
 import { selectTools, type ToolSelection } from '../src/mcp/tool-selection.js';
 import { tools } from '../src/mcp/tools/index.js';
 import { SinchGroupsClient, type SinchClientOptions } from '../src/sinch/client.js';
@@ -57,6 +61,15 @@ export interface Harness extends Connection {
 
 /** Every tool the server has, by name, sorted. */
 export const TOOL_NAMES = tools.map((tool) => tool.name).sort();
+
+/** What a server without a change journal offers: all but list_changes and undo_change. */
+export const TOOL_NAMES_WITHOUT_JOURNAL = TOOL_NAMES.filter((name) => !JOURNAL_TOOLS.includes(name));
+
+/** A new temporary folder, so that no test writes anywhere else. */
+export const tempDir = () => mkdtemp(join(tmpdir(), 'sinch-test-'));
+
+/** A change journal in a new temporary folder: the real state folder is never written by a test. */
+export const tempJournal = async () => new Journal(join(await tempDir(), 'journal.jsonl'));
 
 /** The i-th of a run of distinct, possible US numbers in E.164: +16050000000, +16050000001, ... */
 export const number = (i: number) => `+1605${String(i).padStart(7, '0')}`;
@@ -202,12 +215,13 @@ export async function until(condition: () => boolean, what = 'a condition', time
 /** The built command line, as `npm start` and mcp.json run it (`npm test` builds it first). */
 export const CLI = new URL('../dist/cli/index.js', import.meta.url).pathname;
 
-/** The inherited environment without any Sinch or MCP settings, plus `extra`. */
+/** The inherited environment without any Sinch or MCP settings, the journal off, then `extra`. */
 export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env = Object.fromEntries(
     Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined && !/^(SINCH|MCP)_/.test(entry[0])),
   );
-  return { ...env, ...extra };
+  // The real state folder is never written by a test.
+  return { ...env, SINCH_JOURNAL: 'off', ...extra };
 }
 
 /** Settings that point the command line at an emulator's service plan. */
@@ -233,7 +247,7 @@ export interface Fixtures {
   h: Harness;
   /** Another emulator, closed when the test ends. */
   emulator: (options?: EmulatorOptions) => Promise<Emulator>;
-  /** One harness for every test of a file, for tests that share what they set up. */
+  /** One harness for every test of a file, for tests that share what they set up; with a journal, so it offers every tool. */
   shared: Harness;
 }
 
@@ -256,7 +270,7 @@ export const test = base.extend<Fixtures>({
   },
   shared: [
     async ({}, use) => {
-      const harness = await startHarness();
+      const harness = await startHarness({ journal: await tempJournal() });
       await use(harness);
       await harness.close();
     },

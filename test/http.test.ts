@@ -8,7 +8,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect } from 'vitest';
 import type { Emulator } from '../src/emulator/server.js';
-import { cleanEnv, sinchEnv, spawnCli as spawnProcess, test, textOf, TOOL_NAMES, until, type Fixtures } from './harness.js';
+import { cleanEnv, sinchEnv, spawnCli as spawnProcess, test, textOf, TOOL_NAMES_WITHOUT_JOURNAL, until, type Fixtures } from './harness.js';
 
 const hex = () => randomBytes(16).toString('hex');
 
@@ -176,7 +176,7 @@ describe.concurrent('the command line over HTTP (--http)', { timeout: 15_000 }, 
     // Configured credentials mean a real account: nothing about the emulator.
     expect(client.getInstructions()).not.toMatch(/emulator/);
     const { tools } = await client.listTools();
-    expect(tools.map((tool) => tool.name).sort()).toEqual(TOOL_NAMES);
+    expect(tools.map((tool) => tool.name).sort()).toEqual(TOOL_NAMES_WITHOUT_JOURNAL);
     expect(sinch.requests).toEqual([]);
     const created = await ok(client, 'create_group', { name: 'Http', members: ['+1 415 555 0100'] });
     expect(created).toMatchObject({ name: 'Http', size: 1 });
@@ -251,7 +251,7 @@ describe.concurrent('the command line over HTTP (--http)', { timeout: 15_000 }, 
     expect(await status({ Origin: 'https://mcp.example.com' })).toBe(200);
     const allowed = await raw({ port, headers: { ...bearer(token), Host: `mcp.example.com:${port}` }, body });
     const { result } = messageOf(allowed) as { result: { tools: Array<{ name: string }> } };
-    expect(result.tools.map((tool) => tool.name).sort()).toEqual(TOOL_NAMES);
+    expect(result.tools.map((tool) => tool.name).sort()).toEqual(TOOL_NAMES_WITHOUT_JOURNAL);
   });
 
   it('bodies over MCP_MAX_BODY_BYTES get 413, bodies that are not JSON 400, and GET /mcp 405', async ({ kit: { emulator, serve } }) => {

@@ -283,13 +283,16 @@ function budget(what: string, perTool: { name: string; bytes: number }[], total:
   expect(average, `${message}\n`).toBeLessThanOrEqual(limit);
 }
 
-test(`what a model sees of a tool averages at most ${MODEL_BYTES_PER_TOOL} bytes`, async ({ shared: h }) => {
-  const tools = await list(h);
+// Both with the journal (the shared server: every tool) and without it (list_changes and undo_change not offered).
+const BOTH = [['with the journal', true], ['without it', false]] as const;
+
+test.for(BOTH)(`what a model sees of a tool averages at most ${MODEL_BYTES_PER_TOOL} bytes, %s`, async ([, journal], { shared, h }) => {
+  const tools = await list(journal ? shared : h);
   const perTool = tools.map(({ name, description, inputSchema }) => ({ name, bytes: bytes({ name, description, inputSchema }) }));
   budget('name, description and inputSchema', perTool, perTool.reduce((sum, tool) => sum + tool.bytes, 0), MODEL_BYTES_PER_TOOL);
 });
 
-test(`tools/list takes at most ${LIST_BYTES_PER_TOOL} bytes a tool`, async ({ shared: h }) => {
-  const tools = await list(h);
+test.for(BOTH)(`tools/list takes at most ${LIST_BYTES_PER_TOOL} bytes a tool, %s`, async ([, journal], { shared, h }) => {
+  const tools = await list(journal ? shared : h);
   budget('tools/list', tools.map((tool) => ({ name: tool.name, bytes: bytes(tool) })), bytes(tools), LIST_BYTES_PER_TOOL);
 });

@@ -6,11 +6,12 @@ import { ToolSelectionError } from '../mcp/tool-selection.js';
 import { VERSION } from '../version.js';
 
 const USAGE = `Usage:
-  sinch-groups-mcp [--read-only] [--tools a,b]
+  sinch-groups-mcp [--read-only] [--tools a,b] [--files DIR]...
                                    serve MCP on stdio (Sinch credentials from the environment,
                                    or the built-in emulator when none are set); --read-only serves
-                                   only the tools that change nothing, --tools only those named
-  sinch-groups-mcp --http [--host 127.0.0.1] [--port 3000] [--per-request-credentials] [--read-only] [--tools a,b]
+                                   only the tools that change nothing, --tools only those named,
+                                   --files a folder file arguments may name (repeatable)
+  sinch-groups-mcp --http [--host 127.0.0.1] [--port 3000] [--per-request-credentials] [--read-only] [--tools a,b] [--files DIR]...
                                    serve MCP over Streamable HTTP at /mcp (stateless), with GET /healthz
   sinch-groups-mcp emulator [--host 127.0.0.1] [--port 0] [--seed]
                            [--service-plan-id ID] [--api-token TOKEN] [--project-id ID] [--key-id ID] [--key-secret SECRET]
@@ -23,6 +24,7 @@ Environment: SINCH_SERVICE_PLAN_ID and SINCH_API_TOKEN, or SINCH_PROJECT_ID, SIN
              SINCH_REGION (us, eu, au, br, ca), SINCH_SMS_BASE_URL, SINCH_AUTH_URL, SINCH_TIMEOUT_MS,
              SINCH_MAX_RETRIES, SINCH_RETRY_MAX_ELAPSED_MS, SINCH_CONCURRENCY, SINCH_MAX_CONNECTIONS,
              SINCH_DEFAULT_COUNTRY, SINCH_MAX_NUMBERS_PER_CALL, SINCH_READ_ONLY, SINCH_TOOLS;
+             SINCH_FILES_DIR, SINCH_JOURNAL (a path, or off), SINCH_JOURNAL_DAYS (default 30);
              MCP_MAX_BODY_BYTES (longest request body or stdio line, default 4 MiB);
              for --http: MCP_AUTH_TOKEN (at least 32 characters beyond loopback), MCP_ALLOWED_HOSTS,
              MCP_HEADERS_TIMEOUT_MS (default 10000), MCP_REQUEST_TIMEOUT_MS (default 60000),
@@ -32,8 +34,8 @@ class UsageError extends Error {}
 
 const FLAGS_OF = {
   emulator: ['service-plan-id', 'api-token', 'project-id', 'key-id', 'key-secret', 'seed', 'host', 'port'],
-  http: ['per-request-credentials', 'read-only', 'tools', 'host', 'port'],
-  stdio: ['read-only', 'tools'],
+  http: ['per-request-credentials', 'read-only', 'tools', 'host', 'port', 'files'],
+  stdio: ['read-only', 'tools', 'files'],
 } as const;
 
 async function main(argv: string[]): Promise<void> {
@@ -55,6 +57,7 @@ async function main(argv: string[]): Promise<void> {
       seed: { type: 'boolean' },
       'read-only': { type: 'boolean' },
       tools: { type: 'string' },
+      files: { type: 'string', multiple: true },
     },
   });
   if (values.help) return void process.stdout.write(`${USAGE}\n`);
@@ -88,10 +91,11 @@ async function main(argv: string[]): Promise<void> {
       perRequestCredentials: values['per-request-credentials'] ?? false,
       readOnly: values['read-only'],
       tools: values.tools,
+      files: values.files,
     });
   }
   const { serveStdio } = await import('../transports/stdio.js');
-  return serveStdio({ readOnly: values['read-only'], tools: values.tools });
+  return serveStdio({ readOnly: values['read-only'], tools: values.tools, files: values.files });
 }
 
 function port(value: string | undefined): number | undefined {

@@ -9,6 +9,8 @@ import {
 } from '../sinch/errors.js';
 import { duration } from '../sinch/http.js';
 import { redact } from '../secrets.js';
+import { ChangeNotRecordedError } from '../journal/changes.js';
+import { FileRefusal } from '../files/folders.js';
 import { NotAppliedError } from './guards.js';
 
 /**
@@ -39,6 +41,8 @@ const isChange = (error: { operation: { action: string } }) => error.operation.a
 
 function explain(error: unknown, tool: string): string {
   if (error instanceof NotAppliedError) return error.message;
+  if (error instanceof FileRefusal) return `Nothing was changed: ${error.message}.`;
+  if (error instanceof ChangeNotRecordedError) return `The change was applied, but ${error.message}.`;
   if (error instanceof ChangeStoppedError) return describeStopped(error.progress, tool);
   if (error instanceof PartialChangeError) return describePartial(error, tool);
   if (error instanceof SinchApiError) return `${sinchSaid(error)}. ${advice(error)}`;

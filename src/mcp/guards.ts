@@ -23,6 +23,7 @@ export function checkUnchanged(group: Group, expectedModifiedAt: string | undefi
  */
 export class GroupCheck {
   #group: Promise<Group> | undefined;
+  #known: Group | undefined;
 
   constructor(
     private readonly sinch: SinchGroupsClient,
@@ -33,8 +34,14 @@ export class GroupCheck {
   read(): Promise<Group> {
     return (this.#group ??= this.sinch.getGroup(this.groupId).then((group) => {
       checkUnchanged(group, this.expectedModifiedAt);
+      this.#known = group;
       return group;
     }));
+  }
+
+  /** The group as read, if it was. */
+  get known(): Group | undefined {
+    return this.#known;
   }
 
   /** Nothing read yet is read now only if the assistant said what it expects, so a stale group is refused first. */

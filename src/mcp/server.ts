@@ -1,10 +1,15 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
+import { RootsListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { FileAccess, type FileSettings } from '../files/folders.js';
+import { ChangeLog } from '../journal/changes.js';
+import type { Journal } from '../journal/journal.js';
 import type { SinchGroupsClient } from '../sinch/client.js';
 import { NAME, VERSION } from '../version.js';
 import { ToolCalls } from './calls.js';
 import { confirmChange } from './guards.js';
 import { carefulChangePrompt } from './prompts/careful-change.js';
+import { registerChangeResources } from './resources/changes.js';
 import { registerGroupResources } from './resources/groups.js';
 import { trackSubscriptions } from './subscriptions.js';
 import { registerTools } from './tool-calls.js';
@@ -20,7 +25,14 @@ export interface ServerOptions {
   emulated?: boolean;
   /** The process's tool calls, which stopping waits for; a server of its own by default. */
   calls?: ToolCalls;
+  /** The change journal; without it list_changes and undo_change are not offered. */
+  journal?: Journal;
+  /** Which folders file arguments may name; by default only the client's roots. */
+  files?: FileSettings;
 }
+
+/** Tools that read or undo the journal, offered only with one. */
+export const JOURNAL_TOOLS = ['list_changes', 'undo_change'];
 
 const INSTRUCTIONS =
   'Manages Sinch SMS groups: named lists of phone numbers used as SMS recipients. Numbers are in E.164 (e.g. +14155550123). ' +
@@ -39,8 +51,16 @@ const PROMPTS = [carefulChangePrompt];
 let validator: AjvJsonSchemaValidator | undefined;
 
 /** One MCP server (one session) over a Sinch client: tools, group resources with subscriptions, and a prompt. */
-export function createServer({ sinch, tools, readOnly = false, emulated = false, calls = new ToolCalls() }: ServerOptions): McpServer {
-  const offered = readOnly ? tools.readOnly : tools.all;
+export function createServer({
+  sinch,
+  tools,
+  readOnly = false,
+  emulated = false,
+  calls = new ToolCalls(),
+  journal,
+  files: fileSettings = { folders: [], roots: true },
+}: ServerOptions): McpServer {
+  const offered = (readOnly ? tools.readOnly : tools.all).filter((tool) => journal || !JOURNAL_TOOLS.includes(tool.name));
   const server = new McpServer(
     { name: NAME, version: VERSION },
     // logging lets a client set the level it wants (logging/setLevel), as MCP clients expect to.
@@ -52,8 +72,18 @@ export function createServer({ sinch, tools, readOnly = false, emulated = false,
   );
   const notifier = trackSubscriptions(server);
   registerGroupResources(server, sinch);
+  const changes = new ChangeLog(sinch.accountId, journal);
+  if (journal) registerChangeResources(server, changes);
+  const files = new FileAccess(fileSettings);
+  const readRoots = () => files.useRoots(async () => (await server.server.listRoots()).roots.map((root) => root.uri));
+  server.server.oninitialized = () => {
+    if (server.server.getClientCapabilities()?.roots) readRoots();
+  };
+  server.server.setNotificationHandler(RootsListChangedNotificationSchema, () => readRoots());
   registerTools(server, offered, calls, {
     sinch,
+    changes,
+    files,
     changed: notifier.changed,
     confirm: (consequence, confirmed) => confirmChange(server.server, consequence, confirmed),
   });

@@ -1,5 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { z } from 'zod';
 import type { OnProgress } from '../sinch/client.js';
 import { log } from '../log.js';
@@ -7,6 +8,7 @@ import { maxNumbersPerCall } from '../sinch/numbers.js';
 import { ChangeStoppedError, PartialChangeError, type ChangeProgress } from '../sinch/errors.js';
 import type { ToolCalls } from './calls.js';
 import { describeError } from './errors.js';
+import type { Caller } from '../journal/changes.js';
 import type { ToolContext, ToolDefinition } from './tool.js';
 import { describeTools } from './tool-list.js';
 
@@ -18,7 +20,7 @@ export function registerTools(
   server: McpServer,
   tools: readonly ToolDefinition[],
   calls: ToolCalls,
-  context: Omit<ToolContext, 'progress' | 'signal'>,
+  context: Omit<ToolContext, 'progress' | 'signal' | 'caller'>,
 ): void {
   const byName = new Map(tools.map((tool) => [tool.name, tool]));
   server.server.registerCapabilities({ tools: { listChanged: false } });
@@ -40,11 +42,12 @@ export function registerTools(
     // Tracked until the result is ready to send, so that a stopping server waits for it.
     return calls.run(extra.signal, !tool.annotations.readOnlyHint, async (signal) => {
       try {
-        const result = await tool.handler(parsed.data, { ...context, progress, signal });
-        return { content: [{ type: 'text', text: JSON.stringify(result) }], structuredContent: result };
+        const result = await tool.handler(parsed.data, { ...context, progress, signal, ...callerOf(extra.authInfo) });
+        const links = tool.links?.(result) ?? [];
+        return { content: [{ type: 'text', text: JSON.stringify(result) }, ...links], structuredContent: result };
       } catch (error) {
         const progress = error instanceof PartialChangeError || error instanceof ChangeStoppedError ? error.progress : undefined;
-        if (progress) await notifyApplied(context, progress);
+        if (progress) await notifyApplied(context, progress, tool.name, callerOf(extra.authInfo).caller);
         const text = describeError(error, tool.name);
         // A cancelled call's result goes nowhere, and a stopping server's may not arrive: what it did
         // to a group must still be on record.
@@ -55,10 +58,27 @@ export function registerTools(
   });
 }
 
-/** Part of a change landed, so subscribers must hear of it; a create added a group to the list. */
-async function notifyApplied({ changed }: Pick<ToolContext, 'changed'>, { operation, groupId, requests }: ChangeProgress): Promise<void> {
+/**
+ * Part of a change landed, so subscribers must hear of it (a create added a group to the list), and the
+ * audit log gets its line; the journal does not, since what the group holds now is not known.
+ */
+async function notifyApplied(
+  { changed, changes }: Pick<ToolContext, 'changed' | 'changes'>,
+  { operation, groupId, requests }: ChangeProgress,
+  tool: string,
+  caller: Caller | undefined,
+): Promise<void> {
   if (groupId === undefined || !requests.some((request) => request.state === 'applied')) return;
+  changes.auditPartial(tool, groupId, caller);
   await changed(groupId, { listChanged: operation.groupId === undefined });
+}
+
+/** The authenticated caller, as an authorization layer in front of the HTTP mode describes it. */
+function callerOf(authInfo: AuthInfo | undefined): { caller?: Caller } {
+  if (!authInfo) return {};
+  const sub = typeof authInfo.extra?.sub === 'string' ? authInfo.extra.sub : undefined;
+  const caller = { ...(sub ? { sub } : {}), ...(authInfo.clientId ? { client_id: authInfo.clientId } : {}) };
+  return Object.keys(caller).length > 0 ? { caller } : {};
 }
 
 const reasonOf = (signal: AbortSignal) => (signal.reason instanceof Error ? signal.reason.message : 'asked');

@@ -1,7 +1,9 @@
-import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import type { ResourceLink, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { OnProgress, SinchGroupsClient } from '../sinch/client.js';
 import { GroupId } from '../sinch/schemas.js';
+import type { Caller, ChangeLog } from '../journal/changes.js';
+import type { FileAccess } from '../files/folders.js';
 
 /** Kept by each session (subscriptions.ts); declared with the tool model, which imports nothing else of the MCP surface. */
 export interface ChangeNotifier {
@@ -17,6 +19,12 @@ export interface ToolContext extends ChangeNotifier {
   progress: OnProgress;
   /** Fires when the client cancels the call or the server is stopping: send nothing more to Sinch. */
   signal: AbortSignal;
+  /** Every applied change goes here, once applied and before the tool answers: audit line and journal. */
+  changes: ChangeLog;
+  /** The folders file arguments may name. */
+  files: FileAccess;
+  /** The authenticated caller, when one is known. */
+  caller?: Caller;
 }
 
 type Hints = Required<Pick<ToolAnnotations, 'readOnlyHint' | 'destructiveHint' | 'idempotentHint' | 'openWorldHint'>>;
@@ -32,6 +40,8 @@ export interface ToolDefinition<In extends z.ZodObject = z.ZodObject, Out extend
   annotations: Hints;
   // Method syntax keeps handlers of different tools assignable to one list.
   handler(args: z.output<In>, context: ToolContext): Promise<z.input<Out>>;
+  /** Links to resources, sent with the result besides its text. */
+  links?(result: z.input<Out>): ResourceLink[];
 }
 
 export const defineTool = <In extends z.ZodObject, Out extends z.ZodObject>(tool: ToolDefinition<In, Out>) => tool;

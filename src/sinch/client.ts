@@ -100,6 +100,11 @@ export class SinchGroupsClient {
     this.#groupsUrl = `${base}/xms/v1/${encodeURIComponent(this.#auth.accountId)}/groups`;
   }
 
+  /** The service plan or project id the client works on. */
+  get accountId(): string {
+    return this.#auth.accountId;
+  }
+
   createGroup(body: CreateGroupBody, options?: ChangeOptions): Promise<Group> {
     // The only request that is not safe to repeat: a repeat could make a second group.
     return this.#setMembers({ action: 'create group' }, 'POST', '', body, false, options);

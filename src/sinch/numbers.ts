@@ -81,6 +81,49 @@ function possible(text: string, country?: CountryCode): NumberCheck {
   return { ok: false, reason: (lengthProblem && LENGTH_REASONS[lengthProblem]) || 'not a possible number for its country code' };
 }
 
+export interface InvalidEntry {
+  /** Where the entry was, 0-based. */
+  index: number;
+  value: string;
+  reason: string;
+}
+
+export interface NormalizedList {
+  /** Valid numbers in E.164, each once, in the order first given. */
+  numbers: string[];
+  /** The first invalid entries, at most `keep` of them. */
+  invalid: InvalidEntry[];
+  invalidCount: number;
+  /** Valid entries that repeat a number given before. */
+  duplicates: number;
+  /** Entries not examined because checking stopped. */
+  unexamined: number;
+}
+
+/**
+ * Normalizes a list of numbers: every entry, or until `stopAfter` invalid ones (then the rest are left
+ * unexamined, so that a wrong list cannot hold the server). The first `keep` invalid entries are kept.
+ */
+export function normalizeList(raw: readonly string[], { stopAfter = Infinity, keep = 25 } = {}): NormalizedList {
+  const numbers = new Set<string>();
+  const invalid: InvalidEntry[] = [];
+  let invalidCount = 0;
+  let duplicates = 0;
+  for (const [index, value] of raw.entries()) {
+    const check = normalizeNumber(value);
+    if (check.ok) {
+      if (numbers.has(check.e164)) duplicates++;
+      else numbers.add(check.e164);
+      continue;
+    }
+    if (invalid.length < keep) invalid.push({ index, value, reason: check.reason });
+    if (++invalidCount === stopAfter && index < raw.length - 1) {
+      return { numbers: [...numbers], invalid, invalidCount, duplicates, unexamined: raw.length - index - 1 };
+    }
+  }
+  return { numbers: [...numbers], invalid, invalidCount, duplicates, unexamined: 0 };
+}
+
 /** Sinch returns numbers without "+"; assistants and people expect E.164. */
 export function toE164(sinchNumber: string): string {
   return sinchNumber.startsWith('+') ? sinchNumber : `+${sinchNumber}`;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { normalizeNumber } from './numbers.js';
+import { normalizeList } from './numbers.js';
 
 /** Sinch refuses more than this many numbers in one create, replace, add or remove. */
 export const MAX_NUMBERS_PER_REQUEST = 10_000;
@@ -39,7 +39,10 @@ export const GroupName = z.string().superRefine((name, ctx) => {
 }).meta({ maxLength: MAX_NAME_LENGTH });
 
 /** Bad entries named one by one before checking stops, so a wrong list can neither flood a reply nor hold the server. */
-const MAX_REPORTED_BAD_NUMBERS = 25;
+export const MAX_REPORTED_BAD_NUMBERS = 25;
+
+/** One bad entry in a list, as refusals name it. */
+export const describeInvalid = (entry: string, reason: string) => `${show(entry)} is not a phone number: ${reason}`;
 
 /** Entries as sent, at most `max` of them when given (published as maxItems). */
 const entries = (max?: number) =>
@@ -49,24 +52,16 @@ const entries = (max?: number) =>
 
 /** A list of phone numbers, normalized to E.164 and de-duplicated; one bad entry refuses the list. */
 const phoneNumbers = (max?: number) => entries(max).transform((raw, ctx) => {
-  const numbers = new Set<string>();
-  let bad = 0;
-  for (const [index, entry] of raw.entries()) {
-    const check = normalizeNumber(entry);
-    if (check.ok) {
-      numbers.add(check.e164);
-      continue;
-    }
-    ctx.addIssue({ code: 'custom', message: `${show(entry)} is not a phone number: ${check.reason}`, path: [index] });
-    if (++bad === MAX_REPORTED_BAD_NUMBERS && index < raw.length - 1) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `checking stopped after ${bad} bad entries; the ${raw.length - index - 1} after [${index}] were not examined`,
-      });
-      break;
-    }
+  const list = normalizeList(raw, { stopAfter: MAX_REPORTED_BAD_NUMBERS, keep: MAX_REPORTED_BAD_NUMBERS });
+  for (const { index, value, reason } of list.invalid) ctx.addIssue({ code: 'custom', message: describeInvalid(value, reason), path: [index] });
+  if (list.unexamined > 0) {
+    const last = list.invalid.at(-1)!.index;
+    ctx.addIssue({
+      code: 'custom',
+      message: `checking stopped after ${list.invalidCount} bad entries; the ${list.unexamined} after [${last}] were not examined`,
+    });
   }
-  return [...numbers];
+  return list.numbers;
 });
 
 export const PhoneNumbers = phoneNumbers();

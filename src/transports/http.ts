@@ -4,7 +4,18 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { openBackend, perRequestClients } from '../backend.js';
-import { ConfigError, loadConfig, loadMaxBodyBytes, loadNumberSettings, loadToolSelection, whole, type ToolFlags } from '../config.js';
+import {
+  ConfigError,
+  loadConfig,
+  loadFileSettings,
+  loadJournalSettings,
+  loadMaxBodyBytes,
+  loadNumberSettings,
+  loadToolSelection,
+  whole,
+  type ToolFlags,
+} from '../config.js';
+import { openJournal } from '../journal/open.js';
 import { log } from '../log.js';
 import { ToolCalls } from '../mcp/calls.js';
 import { createServer } from '../mcp/server.js';
@@ -82,10 +93,12 @@ export interface HttpFlags extends ToolFlags {
   host?: string;
   port?: number;
   perRequestCredentials: boolean;
+  /** Folders file arguments may name (--files). */
+  files?: string[];
 }
 
 /** Serves MCP over Streamable HTTP, stateless, so that identical replicas can share any load. */
-export async function serveHttp({ host, port, perRequestCredentials, ...toolFlags }: HttpFlags): Promise<void> {
+export async function serveHttp({ host, port, perRequestCredentials, files: fileFolders, ...toolFlags }: HttpFlags): Promise<void> {
   const settings = loadHttpSettings({ host, port });
   if (settings.authToken) keepSecret(settings.authToken);
   const selection = loadToolSelection(toolFlags);
@@ -93,16 +106,18 @@ export async function serveHttp({ host, port, perRequestCredentials, ...toolFlag
   const toolSets = selectTools(tools, selection);
   const config = loadConfig(process.env, { perRequestCredentials });
   configureNumbers(loadNumberSettings());
+  const files = loadFileSettings({ files: fileFolders }, process.env, { http: true, perRequestCredentials });
+  const journal = openJournal(loadJournalSettings(process.env, { http: true, perRequestCredentials }));
   const calls = new ToolCalls();
   let serverFor: (request: IncomingMessage) => ReturnType<typeof createServer>;
   let closeBackend: () => Promise<void>;
   if (config.mode === 'per-request') {
     const clients = perRequestClients(config);
-    serverFor = (request) => createServer({ sinch: clients.clientFor(credentialsOf(request)), tools: toolSets, readOnly: selection.readOnly, calls });
+    serverFor = (request) => createServer({ sinch: clients.clientFor(credentialsOf(request)), tools: toolSets, readOnly: selection.readOnly, calls, files });
     closeBackend = () => clients.close();
   } else {
     const backend = await openBackend(config);
-    serverFor = () => createServer({ sinch: backend.sinch, tools: toolSets, readOnly: selection.readOnly, emulated: backend.emulated, calls });
+    serverFor = () => createServer({ sinch: backend.sinch, tools: toolSets, readOnly: selection.readOnly, emulated: backend.emulated, calls, files, journal });
     closeBackend = () => backend.close();
   }
 

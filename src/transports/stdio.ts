@@ -1,7 +1,8 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { loadConfig, loadMaxBodyBytes, loadNumberSettings, loadToolSelection, type ToolFlags } from '../config.js';
+import { loadConfig, loadFileSettings, loadJournalSettings, loadMaxBodyBytes, loadNumberSettings, loadToolSelection, type ToolFlags } from '../config.js';
+import { openJournal } from '../journal/open.js';
 import { log } from '../log.js';
 import { describeUnfinished } from '../mcp/errors.js';
 import { ToolCalls } from '../mcp/calls.js';
@@ -18,7 +19,7 @@ const SHUTDOWN_GRACE_MS = 2_000;
 const STOP_WAIT_MS = 1_000;
 
 /** Serves MCP on stdio, against Sinch when credentials are set and on the built-in emulator otherwise. */
-export async function serveStdio(flags: ToolFlags): Promise<void> {
+export async function serveStdio({ files: fileFolders, ...flags }: ToolFlags & { files?: string[] }): Promise<void> {
   // stdout carries only protocol messages, whatever a dependency might print.
   console.log = console.info = console.debug = console.error;
 
@@ -27,11 +28,14 @@ export async function serveStdio(flags: ToolFlags): Promise<void> {
   const config = loadConfig();
   configureNumbers(loadNumberSettings());
   const maxLineBytes = loadMaxBodyBytes();
+  const files = loadFileSettings({ files: fileFolders });
+  const journalSettings = loadJournalSettings();
   if (config.mode === 'per-request') throw new Error('per-request credentials need the HTTP mode');
   const backend = await openBackend(config);
   const { sinch } = backend;
   const calls = new ToolCalls();
-  const server = createServer({ sinch, tools: toolSets, readOnly: selection.readOnly, emulated: backend.emulated, calls });
+  const journal = openJournal(journalSettings);
+  const server = createServer({ sinch, tools: toolSets, readOnly: selection.readOnly, emulated: backend.emulated, calls, files, journal });
   // Lines that are too long, not JSON or not JSON-RPC are answered by the transport itself.
   const transport = new StdioTransport({ maxLineBytes });
   transport.onerror = (error) => log(`stdio: ${error.message}`);

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { log } from '../../log.js';
 import { ChangeStoppedError } from '../../sinch/errors.js';
 import { numberList } from '../../sinch/schemas.js';
+import type { AppliedChange } from '../../journal/changes.js';
+import { readBefore } from '../changes.js';
 import { describeError } from '../errors.js';
 import { findHolders, GroupRef, MAX_NUMBERS_FOUND, refOf, type Holder } from '../find.js';
 import { label } from '../preview.js';
@@ -22,7 +24,7 @@ function consequence(holders: Holder[]): string {
   return `Removing ${plural(leaving, 'number')} from the ${plural(holders.length, 'group')} that ${holders.length === 1 ? 'holds' : 'hold'} them: ${named.join('; ')}${more}. Other members stay.`;
 }
 
-type Outcome = { changed: string[] } | { failed: string } | { notStarted: true };
+type Outcome = { changed: string[]; record: AppliedChange } | { failed: string } | { notStarted: true };
 
 export default defineTool({
   name: NAME,
@@ -44,7 +46,7 @@ export default defineTool({
   }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   handler: async ({ numbers, dry_run, confirm }, context) => {
-    const { sinch, changed: notify, confirm: ask, signal } = context;
+    const { sinch, changes, caller, changed: notify, confirm: ask, signal } = context;
     const { searched, holders } = numbers.length === 0 ? { searched: 0, holders: [] } : await findHolders(numbers, context, NAME);
     if (holders.length === 0) {
       return { searched, changed: [], failed: [], message: `None of the numbers is in any of the ${plural(searched, 'group')}; nothing to remove.` };
@@ -64,8 +66,24 @@ export default defineTool({
       holders,
       async ({ group, numbers: held }, index) => {
         try {
-          await sinch.updateGroup(group.id, { remove: held }, { signal });
-          outcomes[index] = { changed: held };
+          // With the journal on, the members are read before each group's change; after it they are those
+          // less the numbers removed (a read after could fail once the change is made, and wrongly report it failed).
+          const before = await readBefore(context, group);
+          const after = await sinch.updateGroup(group.id, { remove: held }, { signal });
+          const leaving = new Set(held);
+          const membersAfter = before.members?.filter((member) => !leaving.has(member));
+          const record: AppliedChange = {
+            tool: NAME,
+            kind: 'update',
+            groupId: group.id,
+            before: group,
+            after,
+            keepMembersBefore: true,
+            counts: { added: 0, removed: held.length },
+            ...(before.members ? { membersBefore: before.members } : {}),
+            ...(membersAfter ? { membersAfter } : {}),
+          };
+          outcomes[index] = { changed: held, record };
           await notify(group.id);
         } catch (error) {
           // Stopped before its request went out: the group was left as it was.
@@ -84,6 +102,11 @@ export default defineTool({
       else if ('failed' in outcome) failed.push({ ...refOf(group), error: outcome.failed });
       else notStarted.push(refOf(group));
     }
+    // One journal entry and audit line per group changed, written together before the answer.
+    await changes.record(
+      outcomes.flatMap((outcome) => ('record' in outcome ? [outcome.record] : [])),
+      caller,
+    );
     const message = summary(changed.length, failed.length, notStarted.length, signal);
     if (notStarted.length > 0) log(`${NAME} stopped: ${message} Changed: ${changed.map(({ id }) => id).join(', ') || 'none'}.`);
     return { searched, changed, failed, ...(notStarted.length > 0 ? { not_started: notStarted } : {}), message };
