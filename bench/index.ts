@@ -5,9 +5,10 @@
  *
  * Environment: BENCH_CLI overrides the server's entry (default dist/cli/index.js).
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { getGlobalDispatcher } from 'undici';
 import { startEmulator } from '../src/emulator/server.js';
@@ -16,13 +17,8 @@ import { report } from './report.js';
 import { killAll, RpcChild } from './rpc.js';
 import { buildServers, ROOT } from './servers.js';
 
-function git(...args: string[]): string {
-  try {
-    return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return 'unknown';
-  }
-}
+/** What git says, or nothing where there is no git or no repository. */
+const git = (...args: string[]) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).stdout?.trim() ?? '';
 
 async function main(): Promise<void> {
   const cli = process.env.BENCH_CLI ?? `${ROOT}dist/cli/index.js`;
@@ -31,12 +27,14 @@ async function main(): Promise<void> {
   const emulator = await startEmulator();
   // Only the emulator's Sinch settings, and no NODE_OPTIONS that would change every server alike.
   const inherited = Object.entries(process.env).filter(([name]) => !/^(SINCH_|MCP_|NODE_OPTIONS)/.test(name));
-  const env = { ...Object.fromEntries(inherited), SINCH_SMS_BASE_URL: emulator.url, SINCH_SERVICE_PLAN_ID: emulator.servicePlanId, SINCH_API_TOKEN: emulator.apiToken };
+  // The change journal on, as stdio users have it, but in a folder of the bench's own, never the user's.
+  const journal = mkdtempSync(join(tmpdir(), 'sinch-bench-'));
+  const env = { ...Object.fromEntries(inherited), SINCH_SMS_BASE_URL: emulator.url, SINCH_SERVICE_PLAN_ID: emulator.servicePlanId, SINCH_API_TOKEN: emulator.apiToken, SINCH_JOURNAL: join(journal, 'journal.jsonl') };
   const setup: Setup = { emulator, env, servers };
   const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
   const about = [
     `sinch-groups-mcp bench, ${new Date().toISOString()}`,
-    `node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}; commit ${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--', 'src') ? ' (src/ changed since)' : ''}`,
+    `node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}; commit ${git('rev-parse', '--short', 'HEAD') || 'unknown'}${git('status', '--porcelain', '--', 'src') ? ' (src/ changed since)' : ''}`,
     `server: ${cli.replace(ROOT, '')}; load average at start ${load()}`,
   ];
   try {
@@ -53,6 +51,7 @@ async function main(): Promise<void> {
   } finally {
     await emulator.close();
     await getGlobalDispatcher().close();
+    rmSync(journal, { recursive: true, force: true });
   }
 }
 

@@ -91,11 +91,7 @@ async function emptyNode(): Promise<number> {
 export async function measureStartup(setup: Setup) {
   progress(`start-up: ${COUNTS.startupRuns} runs each, interleaved, after a warm-up round`);
   const { servers } = setup;
-  const kinds = {
-    ours: () => node(setup, servers.ours),
-    bare: () => node(setup, servers.bare),
-    bareBundled: () => node(setup, servers.bareBundled),
-  };
+  const kinds = { ours: () => node(setup, servers.ours), bare: () => node(setup, servers.bare), bareBundled: () => node(setup, servers.bareBundled) };
   const names = Object.keys(kinds) as (keyof typeof kinds)[];
   const samples = Object.fromEntries(names.map((name) => [name, [] as Awaited<ReturnType<typeof startOnce>>[]])) as Record<keyof typeof kinds, Awaited<ReturnType<typeof startOnce>>[]>;
   const empty: number[] = [];
@@ -112,11 +108,8 @@ export async function measureStartup(setup: Setup) {
       }
     }
   }
-  const figures = (name: keyof typeof kinds): StartupFigures => ({
-    initialize: summarize(samples[name].map((x) => x.initialize)),
-    toolsList: summarize(samples[name].map((x) => x.toolsList)),
-    cpu: summarize(samples[name].map((x) => x.cpu)),
-  });
+  const of = (name: keyof typeof kinds, key: 'initialize' | 'toolsList' | 'cpu') => summarize(samples[name].map((x) => x[key]));
+  const figures = (name: keyof typeof kinds): StartupFigures => ({ initialize: of(name, 'initialize'), toolsList: of(name, 'toolsList'), cpu: of(name, 'cpu') });
   return { ours: figures('ours'), bare: figures('bare'), bareBundled: figures('bareBundled'), emptyNode: summarize(empty) };
 }
 
@@ -159,10 +152,7 @@ export async function measurePerCall(setup: Setup): Promise<Record<CallKind, Cal
         return response.statusCode === 200 && (JSON.parse(await response.body.text()) as { id?: string }).id === groupId;
       }, 'a direct GET returns the group'),
     client: () => timed(async () => (await client.getGroup(groupId)).id === groupId, 'SinchGroupsClient.getGroup returns the group'),
-    ping: async () => {
-      const reply = await bare.call('ping', {});
-      return reply.at - reply.sentAt;
-    },
+    ping: async () => ((reply) => reply.at - reply.sentAt)(await bare.call('ping', {})),
     proxy: async () => {
       const reply = await proxy.call('get_group', { group_id: groupId });
       check(JSON.stringify(reply.result.content).includes(groupId), 'the bare proxy returns the group');
@@ -181,10 +171,9 @@ export async function measurePerCall(setup: Setup): Promise<Record<CallKind, Cal
     const latencies: number[] = [];
     let started = 0;
     const t0 = performance.now();
-    const worker = async () => {
+    await Promise.all(Array.from({ length: COUNTS.inFlight }, async () => {
       while (started++ < count) latencies.push(await once[kind]());
-    };
-    await Promise.all(Array.from({ length: COUNTS.inFlight }, worker));
+    }));
     return { latencies, wallMs: performance.now() - t0 };
   };
   /** Each kind's calls in interleaved blocks, rotating which goes first, so that other load falls on all alike. */
@@ -354,29 +343,26 @@ export async function measureAcrossGroups(setup: Setup, server: RpcChild) {
   const { emulator } = setup;
   progress(`across groups: ${COUNTS.findGroups} groups of ${COUNTS.findMembers} members`);
   emulator.store.clear();
-  for (let g = 0; g < COUNTS.findGroups; g++) {
-    emulator.store.create({ name: `Bench ${g}`, members: numbers(200_000 + g * 1_000, COUNTS.findMembers).map((n) => n.slice(1)) });
-  }
+  const members = (g: number) => numbers(200_000 + g * 1_000, COUNTS.findMembers).map((n) => n.slice(1));
+  for (let g = 0; g < COUNTS.findGroups; g++) emulator.store.create({ name: `Bench ${g}`, members: members(g) });
   // Ranges overlap: the first number is in one group, the second in two, the last in none.
   const wanted = [numbers(200_000, 1)[0]!, numbers(200_000 + 150 * 1_000, 1)[0]!, '+14155550100'];
-  const findMs: number[] = [];
-  let replyBytes = 0;
-  for (let run = 0; run < COUNTS.findRuns; run++) {
+  const timed = async (name: string, args: Record<string, unknown>) => {
     const t0 = performance.now();
-    const reply = await server.call('find_numbers', { numbers: wanted });
-    findMs.push(performance.now() - t0);
-    replyBytes = reply.bytes;
-    const found = reply.result.structuredContent as { searched: number; numbers: { number: string; groups: unknown[] }[] };
-    const holding = found.numbers.map(({ number, groups }) => `${number}: ${groups.length}`).join(', ');
-    check(found.searched >= COUNTS.findGroups, `find_numbers searched ${found.searched} groups`);
-    check(holding === `${wanted[0]}: 1, ${wanted[1]}: 2, ${wanted[2]}: 0`, `find_numbers found ${holding}`);
+    const reply = await server.call(name, args);
+    return { wallMs: performance.now() - t0, bytes: reply.bytes, result: reply.result.structuredContent as Record<string, unknown> };
+  };
+  const finds = [];
+  for (let run = 0; run < COUNTS.findRuns; run++) {
+    const find = await timed('find_numbers', { numbers: wanted });
+    const holding = (find.result.numbers as { number: string; groups: unknown[] }[]).map(({ number, groups }) => `${number}: ${groups.length}`).join(', ');
+    check(find.result.searched === COUNTS.findGroups && holding === `${wanted[0]}: 1, ${wanted[1]}: 2, ${wanted[2]}: 0`, `find_numbers found ${holding}`);
+    finds.push(find);
   }
-  const t0 = performance.now();
-  const byName = await server.call('list_groups', { name: 'Bench 299' });
-  const nameMs = performance.now() - t0;
-  check((byName.result.structuredContent as { groups: unknown[] }).groups.length === 1, 'list_groups found one group by name');
+  const byName = await timed('list_groups', { name: 'Bench 299' });
+  check((byName.result.groups as unknown[]).length === 1, 'list_groups found one group by name');
   emulator.store.clear();
-  return { find: summarize(findMs), findReplyBytes: replyBytes, nameMs, nameReplyBytes: byName.bytes };
+  return { find: summarize(finds.map((find) => find.wallMs)), findReplyBytes: finds[0]!.bytes, nameMs: byName.wallMs, nameReplyBytes: byName.bytes };
 }
 
 // ─── memory ───

@@ -30,13 +30,10 @@ function startup({ ours, bare, bareBundled, emptyNode }: Results['startup']): st
       ],
     ),
     '',
-    table(
-      ['ratio of medians', 'tools/list', 'CPU used *'],
-      [
-        ['ours / bare', ratio(ours.toolsList.median / bare.toolsList.median), ratio(ours.cpu.median / bare.cpu.median)],
-        ['ours / bare bundled', ratio(ours.toolsList.median / bareBundled.toolsList.median), ratio(ours.cpu.median / bareBundled.cpu.median)],
-      ],
-    ),
+    table(['ratio of medians', 'tools/list', 'CPU used *'], [
+      ['ours / bare', ratio(ours.toolsList.median / bare.toolsList.median), ratio(ours.cpu.median / bare.cpu.median)],
+      ['ours / bare bundled', ratio(ours.toolsList.median / bareBundled.toolsList.median), ratio(ours.cpu.median / bareBundled.cpu.median)],
+    ]),
     '  * user + system CPU of the server when tools/list was answered (/proc, 10 ms ticks): less swayed by other load than wall time.',
   ];
 }
@@ -64,10 +61,9 @@ function perCall(x: Results['perCall']): string[] {
     '  † src/sinch/client.ts against the same emulator: the HTTP part of get_group without MCP or stdio.',
     '  ‡ bench/bare-proxy.ts: one tool, undici GET, reply returned as text; it pays the same process hops as ours, the floor does not.',
     '',
-    table(
-      [`${COUNTS.inFlight} in flight, ${int(COUNTS.concurrentCalls)} calls`, 'throughput', 'p50', 'p99'],
-      [concurrent('ours: get_group', x.ours), concurrent('direct GET with undici', x.directGet), concurrent('bare: ping', x.ping), concurrent('bare proxy', x.proxy)],
-    ),
+    table([`${COUNTS.inFlight} in flight, ${int(COUNTS.concurrentCalls)} calls`, 'throughput', 'p50', 'p99'], [
+      concurrent('ours: get_group', x.ours), concurrent('direct GET with undici', x.directGet), concurrent('bare: ping', x.ping), concurrent('bare proxy', x.proxy),
+    ]),
   ];
 }
 
@@ -113,17 +109,11 @@ function context(x: Results['context']): string[] {
 }
 
 function across({ find, findReplyBytes, nameMs, nameReplyBytes }: Results['across']): string[] {
-  const groups = `${int(COUNTS.findGroups)} groups of ${int(COUNTS.findMembers)} members`;
-  return [
-    heading(`Across groups: ${groups}, through MCP over stdio`),
-    table(
-      ['call', 'p50', 'max', 'result'],
-      [
-        [`find_numbers, 3 numbers (${COUNTS.findRuns} runs)`, ms(find.median, 0), ms(find.max, 0), bytes(findReplyBytes)],
-        ['list_groups by name', ms(nameMs, 0), '', bytes(nameReplyBytes)],
-      ],
-    ),
+  const rows = [
+    [`find_numbers, 3 numbers (${COUNTS.findRuns} runs)`, ms(find.median, 0), ms(find.max, 0), bytes(findReplyBytes)],
+    ['list_groups by name', ms(nameMs, 0), '', bytes(nameReplyBytes)],
   ];
+  return [heading(`Across groups: ${int(COUNTS.findGroups)} groups of ${int(COUNTS.findMembers)} members, through MCP over stdio`), table(['call', 'p50', 'max', 'result'], rows)];
 }
 
 function memory({ ours, bare }: Results['memory']): string[] {

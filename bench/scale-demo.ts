@@ -28,12 +28,9 @@ const CLI = join(ROOT, 'dist', 'cli', 'index.js');
 const LOOPBACK = '127.0.0.1';
 /** The public name nginx forwards in Host, as a real deployment would; the replicas allow it in MCP_ALLOWED_HOSTS. */
 const PUBLIC_HOST = 'mcp.scale-demo.test';
-const INSTALL_NGINX = `nginx is not installed (command -v nginx found nothing). Install it, then run the demo again:
-  Debian, Ubuntu:  sudo apt-get install -y nginx
-  Fedora, RHEL:    sudo dnf install -y nginx
-  Alpine:          sudo apk add nginx
-  macOS:           brew install nginx
-The demo runs its own nginx from a temporary folder; the system service the package may start is not used.`;
+const INSTALL_NGINX = `nginx is not installed (command -v nginx found nothing). Install it (Debian, Ubuntu: sudo apt-get install -y nginx;
+Fedora, RHEL: sudo dnf install -y nginx; Alpine: sudo apk add nginx; macOS: brew install nginx) and run the demo again.
+It runs its own nginx from a temporary folder; the system service the package may start is not used.`;
 
 const say = (message: string) => process.stderr.write(`[scale-demo] ${message}\n`);
 
