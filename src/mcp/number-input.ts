@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { readNumbersFile, type NumbersFileArg } from '../files/numbers-file.js';
 import { maxNumbersPerCall, normalizeList, type NormalizedList } from '../sinch/numbers.js';
-import { describeInvalid, MAX_REPORTED_BAD_NUMBERS } from '../sinch/schemas.js';
+import { describeInvalid, MAX_REPORTED_BAD_NUMBERS, refuseInvalid } from '../sinch/schemas.js';
 import { NotAppliedError } from './guards.js';
 import type { ToolContext } from './tool.js';
 
@@ -28,15 +28,7 @@ export const refuseInvalidNumbers = (...fields: string[]) =>
       if (args.skip_invalid === true) return;
       for (const field of fields) {
         const list = args[field];
-        if (!isInline(list)) continue;
-        for (const { index, value, reason } of list.invalid) ctx.addIssue({ code: 'custom', message: describeInvalid(value, reason), path: [field, index] });
-        if (list.unexamined > 0) {
-          ctx.addIssue({
-            code: 'custom',
-            message: `checking stopped after ${list.invalidCount} bad entries; the ${list.unexamined} after [${list.invalid.at(-1)!.index}] were not examined`,
-            path: [field],
-          });
-        }
+        if (isInline(list)) refuseInvalid(ctx, list, [field]);
       }
     },
     { when: ({ value }) => typeof value === 'object' && value !== null },

@@ -39,15 +39,16 @@ export function registerTools(
       if (progressToken === undefined) return;
       void extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress: done, total, message } });
     };
+    const caller = callerOf(extra.authInfo);
     // Tracked until the result is ready to send, so that a stopping server waits for it.
     return calls.run(extra.signal, !tool.annotations.readOnlyHint, async (signal) => {
       try {
-        const result = await tool.handler(parsed.data, { ...context, progress, signal, ...callerOf(extra.authInfo) });
+        const result = await tool.handler(parsed.data, { ...context, progress, signal, ...(caller && { caller }) });
         const links = tool.links?.(result) ?? [];
         return { content: [{ type: 'text', text: JSON.stringify(result) }, ...links], structuredContent: result };
       } catch (error) {
         const progress = error instanceof PartialChangeError || error instanceof ChangeStoppedError ? error.progress : undefined;
-        if (progress) await notifyApplied(context, progress, tool.name, callerOf(extra.authInfo).caller);
+        if (progress) await notifyApplied(context, progress, tool.name, caller);
         const text = describeError(error, tool.name);
         // A cancelled call's result goes nowhere, and a stopping server's may not arrive: what it did
         // to a group must still be on record.
@@ -74,11 +75,11 @@ async function notifyApplied(
 }
 
 /** The authenticated caller, as an authorization layer in front of the HTTP mode describes it. */
-function callerOf(authInfo: AuthInfo | undefined): { caller?: Caller } {
-  if (!authInfo) return {};
+function callerOf(authInfo: AuthInfo | undefined): Caller | undefined {
+  if (!authInfo) return undefined;
   const sub = typeof authInfo.extra?.sub === 'string' ? authInfo.extra.sub : undefined;
   const caller = { ...(sub ? { sub } : {}), ...(authInfo.clientId ? { client_id: authInfo.clientId } : {}) };
-  return Object.keys(caller).length > 0 ? { caller } : {};
+  return Object.keys(caller).length > 0 ? caller : undefined;
 }
 
 const reasonOf = (signal: AbortSignal) => (signal.reason instanceof Error ? signal.reason.message : 'asked');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { normalizeList } from './numbers.js';
+import { normalizeList, type NormalizedList } from './numbers.js';
 
 /** Sinch refuses more than this many numbers in one create, replace, add or remove. */
 export const MAX_NUMBERS_PER_REQUEST = 10_000;
@@ -44,6 +44,18 @@ export const MAX_REPORTED_BAD_NUMBERS = 25;
 /** One bad entry in a list, as refusals name it. */
 export const describeInvalid = (entry: string, reason: string) => `${show(entry)} is not a phone number: ${reason}`;
 
+/** Refuses a list's bad entries, each at its index below `path`, and says where checking stopped if it did. */
+export function refuseInvalid(ctx: z.RefinementCtx, list: NormalizedList, path: PropertyKey[] = []): void {
+  for (const { index, value, reason } of list.invalid) ctx.addIssue({ code: 'custom', message: describeInvalid(value, reason), path: [...path, index] });
+  if (list.unexamined > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `checking stopped after ${list.invalidCount} bad entries; the ${list.unexamined} after [${list.invalid.at(-1)!.index}] were not examined`,
+      path,
+    });
+  }
+}
+
 /** Entries as sent, at most `max` of them when given (published as maxItems). */
 const entries = (max?: number) =>
   max === undefined
@@ -53,14 +65,7 @@ const entries = (max?: number) =>
 /** A list of phone numbers, normalized to E.164 and de-duplicated; one bad entry refuses the list. */
 const phoneNumbers = (max?: number) => entries(max).transform((raw, ctx) => {
   const list = normalizeList(raw, { stopAfter: MAX_REPORTED_BAD_NUMBERS, keep: MAX_REPORTED_BAD_NUMBERS });
-  for (const { index, value, reason } of list.invalid) ctx.addIssue({ code: 'custom', message: describeInvalid(value, reason), path: [index] });
-  if (list.unexamined > 0) {
-    const last = list.invalid.at(-1)!.index;
-    ctx.addIssue({
-      code: 'custom',
-      message: `checking stopped after ${list.invalidCount} bad entries; the ${list.unexamined} after [${last}] were not examined`,
-    });
-  }
+  refuseInvalid(ctx, list);
   return list.numbers;
 });
 
