@@ -143,7 +143,7 @@ describe('HTTP settings from the environment', () => {
       expect(message).toMatch(/^MCP_AUTH_TOKEN must be at least 32 characters to listen on 0\.0\.0\.0/);
       if (token.length > 1) expect(message).not.toContain(token.trim());
     }
-    expect(refusal({ host: '::' }, {})).toMatch(/MCP_AUTH_TOKEN must be set to listen on ::/);
+    expect(refusal({ host: '::' }, {})).toMatch(/MCP_AUTH_TOKEN or MCP_OAUTH_ISSUER must be set to listen on ::/);
     const token = 'c'.repeat(32);
     expect(loadHttpSettings({ host: '0.0.0.0' }, { MCP_AUTH_TOKEN: token })).toMatchObject({ host: '0.0.0.0', authToken: token });
   });

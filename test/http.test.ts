@@ -229,6 +229,21 @@ describe.concurrent('the command line over HTTP (--http)', { timeout: 15_000 }, 
     expect(stderr()).not.toContain(token);
   });
 
+  it('without OAuth, the paths OAuth clients probe answer 404 saying to send the bearer token', async ({ kit: { emulator, serve } }) => {
+    const sinch = await emulator();
+    const { port } = await serve(cleanEnv({ ...sinchEnv(sinch), MCP_AUTH_TOKEN: hex() }));
+    const paths = ['/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-protected-resource', '/.well-known/oauth-authorization-server', '/.well-known/openid-configuration', '/register'];
+    for (const path of paths) {
+      const reply = await raw({ port, method: path === '/register' ? 'POST' : 'GET', path, ...(path === '/register' && { body: '{}' }) });
+      expect(reply.status, path).toBe(404);
+      expect(JSON.parse(reply.body)).toEqual({
+        error: 'not_found',
+        error_description: 'This server does not use OAuth: send Authorization: Bearer <MCP_AUTH_TOKEN> on /mcp, with the token it was started with',
+      });
+    }
+    expect((await raw({ port, method: 'GET', path: '/elsewhere' })).body).toBe('{"error":"not found: MCP is served at /mcp"}');
+  });
+
   it('Host and Origin must be loopback names or in MCP_ALLOWED_HOSTS (403 otherwise)', async ({ kit: { emulator, serve } }) => {
     const sinch = await emulator();
     const token = hex();
@@ -336,7 +351,7 @@ describe.concurrent('the command line over HTTP (--http)', { timeout: 15_000 }, 
   it('refuses to listen beyond loopback without MCP_AUTH_TOKEN', async ({ kit: { spawnCli } }) => {
     const { exited, stderr, stdout } = spawnCli(['--http', '--host', '0.0.0.0', '--port', '0'], cleanEnv());
     expect(await exited).toBe(1);
-    expect(stderr()).toMatch(/MCP_AUTH_TOKEN must be set to listen on 0\.0\.0\.0/);
+    expect(stderr()).toMatch(/MCP_AUTH_TOKEN or MCP_OAUTH_ISSUER must be set to listen on 0\.0\.0\.0/);
     expect(stderr()).not.toMatch(/serving MCP/);
     expect(stdout()).toBe('');
   });

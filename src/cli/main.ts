@@ -28,7 +28,8 @@ Environment: SINCH_SERVICE_PLAN_ID and SINCH_API_TOKEN, or SINCH_PROJECT_ID, SIN
              MCP_MAX_BODY_BYTES (longest request body or stdio line, default 4 MiB);
              for --http: MCP_AUTH_TOKEN (at least 32 characters beyond loopback), MCP_ALLOWED_HOSTS,
              MCP_HEADERS_TIMEOUT_MS (default 10000), MCP_REQUEST_TIMEOUT_MS (default 60000),
-             MCP_MAX_CONNECTIONS (default 1024)`;
+             MCP_MAX_CONNECTIONS (default 1024); OAuth: MCP_OAUTH_ISSUER (issuer URLs, comma-separated),
+             MCP_PUBLIC_URL (public URL of /mcp), MCP_OAUTH_INTROSPECTION_URL, MCP_OAUTH_CLIENT_ID, MCP_OAUTH_CLIENT_SECRET`;
 
 class UsageError extends Error {}
 

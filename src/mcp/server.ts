@@ -11,7 +11,7 @@ import { confirmChange } from './guards.js';
 import { carefulChangePrompt } from './prompts/careful-change.js';
 import { registerChangeResources } from './resources/changes.js';
 import { registerGroupResources } from './resources/groups.js';
-import { trackSubscriptions } from './subscriptions.js';
+import { NO_NOTICES, trackSubscriptions, withoutResourceNotices } from './subscriptions.js';
 import { registerTools } from './tool-calls.js';
 import type { ToolSets } from './tool-selection.js';
 
@@ -29,6 +29,11 @@ export interface ServerOptions {
   journal?: Journal;
   /** Which folders file arguments may name; by default only the client's roots. */
   files?: FileSettings;
+  /**
+   * Whether resources/subscribe and resource list changes are offered (the default); false for stateless HTTP,
+   * where no later request reaches this server and no stream outlives the request that opened it.
+   */
+  subscriptions?: boolean;
 }
 
 /** Tools that read or undo the journal, offered only with one. */
@@ -50,7 +55,7 @@ const PROMPTS = [carefulChangePrompt];
 // Shared by every server: building Ajv costs more than all the rest of a stateless HTTP request.
 let validator: AjvJsonSchemaValidator | undefined;
 
-/** One MCP server (one session) over a Sinch client: tools, group resources with subscriptions, and a prompt. */
+/** One MCP server (one session) over a Sinch client: tools, group resources (with subscriptions unless told not), and a prompt. */
 export function createServer({
   sinch,
   tools,
@@ -59,6 +64,7 @@ export function createServer({
   calls = new ToolCalls(),
   journal,
   files: fileSettings = { folders: [], roots: true },
+  subscriptions = true,
 }: ServerOptions): McpServer {
   const offered = (readOnly ? tools.readOnly : tools.all).filter((tool) => journal || !JOURNAL_TOOLS.includes(tool.name));
   const server = new McpServer(
@@ -70,10 +76,11 @@ export function createServer({
       jsonSchemaValidator: (validator ??= new AjvJsonSchemaValidator()),
     },
   );
-  const notifier = trackSubscriptions(server);
+  const notifier = subscriptions ? trackSubscriptions(server) : NO_NOTICES;
   registerGroupResources(server, sinch);
   const changes = new ChangeLog(sinch.accountId, journal);
   if (journal) registerChangeResources(server, changes);
+  if (!subscriptions) withoutResourceNotices(server);
   const files = new FileAccess(fileSettings);
   const readRoots = () => files.useRoots(async () => (await server.server.listRoots()).roots.map((root) => root.uri));
   server.server.oninitialized = () => {

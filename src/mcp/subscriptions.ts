@@ -33,3 +33,14 @@ export function trackSubscriptions(server: McpServer): ChangeNotifier {
     },
   };
 }
+
+/** For a server that cannot notify anyone: changes are made all the same, and nobody is told. */
+export const NO_NOTICES: ChangeNotifier = { changed: async () => undefined };
+
+/**
+ * Declares that the resource list is not notified of. Called after the resources are registered, since
+ * registering them declares listChanged.
+ */
+export function withoutResourceNotices(server: McpServer): void {
+  server.server.registerCapabilities({ resources: { listChanged: false } });
+}

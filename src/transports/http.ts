@@ -3,6 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { createGate, type Access, type Gate } from '../auth/access.js';
+import { AuthRefusal } from '../auth/refusals.js';
+import { loadOAuthSettings, type OAuthSettings } from '../auth/settings.js';
 import { openBackend, perRequestClients } from '../backend.js';
 import {
   ConfigError,
@@ -18,18 +21,20 @@ import {
 import { openJournal } from '../journal/open.js';
 import { log } from '../log.js';
 import { ToolCalls } from '../mcp/calls.js';
-import { createServer } from '../mcp/server.js';
+import { createServer, JOURNAL_TOOLS } from '../mcp/server.js';
 import { selectTools } from '../mcp/tool-selection.js';
 import { tools } from '../mcp/tools/index.js';
-import { keepSecret, redact, sameSecret } from '../secrets.js';
+import { keepSecret, redact } from '../secrets.js';
 import { configureNumbers } from '../sinch/numbers.js';
 import { stopOnSignals } from './shutdown.js';
 
 export interface HttpSettings {
   host: string;
   port: number;
-  /** Required on /mcp as a bearer token when set. */
+  /** Accepted on /mcp as a bearer token, with full access, when set. */
   authToken?: string;
+  /** OAuth access tokens accepted on /mcp (MCP_OAUTH_ISSUER and the rest), when set. */
+  oauth?: OAuthSettings;
   /** Host names (or host:port) accepted besides the loopback names. */
   allowedHosts: string[];
   maxBodyBytes: number;
@@ -48,18 +53,21 @@ export const isLoopbackHost = (host: string) => ['localhost', '::1', '[::1]'].in
 const MIN_PUBLIC_TOKEN_LENGTH = 32;
 
 /**
- * The HTTP mode's settings. Listening beyond loopback without MCP_AUTH_TOKEN, or with one short enough
- * to guess, is refused outright.
+ * The HTTP mode's settings. Listening beyond loopback with neither MCP_AUTH_TOKEN nor OAuth, or with a
+ * token short enough to guess, is refused outright.
  */
 export function loadHttpSettings(flags: { host?: string; port?: number }, env: NodeJS.ProcessEnv = process.env): HttpSettings {
   // An IPv6 address may come bracketed as in a URL; listen() wants it bare.
   const host = (flags.host ?? '127.0.0.1').replace(/^\[(.*)\]$/, '$1');
   const authToken = env.MCP_AUTH_TOKEN?.trim() || undefined;
+  const oauth = loadOAuthSettings(env);
   if (!isLoopbackHost(host)) {
-    if (!authToken) {
-      throw new ConfigError(`MCP_AUTH_TOKEN must be set to listen on ${host}: only loopback addresses may be served without a token`);
+    if (!authToken && !oauth) {
+      throw new ConfigError(
+        `MCP_AUTH_TOKEN or MCP_OAUTH_ISSUER must be set to listen on ${host}: only loopback addresses may be served without authentication`,
+      );
     }
-    if (authToken.length < MIN_PUBLIC_TOKEN_LENGTH) {
+    if (authToken && authToken.length < MIN_PUBLIC_TOKEN_LENGTH) {
       throw new ConfigError(
         `MCP_AUTH_TOKEN must be at least ${MIN_PUBLIC_TOKEN_LENGTH} characters to listen on ${host} (e.g. openssl rand -hex 32)`,
       );
@@ -71,12 +79,16 @@ export function loadHttpSettings(flags: { host?: string; port?: number }, env: N
   if (headersTimeoutMs > requestTimeoutMs) {
     throw new ConfigError(`MCP_HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must not be more than MCP_REQUEST_TIMEOUT_MS (${requestTimeoutMs})`);
   }
+  // Host names are case-insensitive; the Host header is compared in lower case.
+  const allowedHosts = (env.MCP_ALLOWED_HOSTS ?? '').split(',').map((name) => name.trim().toLowerCase()).filter(Boolean);
+  // The public URL's host is where clients reach this server, so it needs no second mention.
+  if (oauth) allowedHosts.push(new URL(oauth.resource).host);
   return {
     host,
     port: flags.port ?? 3000,
     ...(authToken ? { authToken } : {}),
-    // Host names are case-insensitive; the Host header is compared in lower case.
-    allowedHosts: (env.MCP_ALLOWED_HOSTS ?? '').split(',').map((name) => name.trim().toLowerCase()).filter(Boolean),
+    ...(oauth ? { oauth } : {}),
+    allowedHosts,
     maxBodyBytes: loadMaxBodyBytes(env),
     headersTimeoutMs,
     requestTimeoutMs,
@@ -109,20 +121,32 @@ export async function serveHttp({ host, port, perRequestCredentials, files: file
   const files = loadFileSettings({ files: fileFolders }, process.env, { http: true, perRequestCredentials });
   const journal = openJournal(loadJournalSettings(process.env, { http: true, perRequestCredentials }));
   const calls = new ToolCalls();
-  let serverFor: (request: IncomingMessage) => ReturnType<typeof createServer>;
+  // Over HTTP no later request reaches the server that saw a subscription, and no stream outlives its request.
+  const common = { tools: toolSets, calls, files, subscriptions: false };
+  let serverFor: HttpOptions['serverFor'];
   let closeBackend: () => Promise<void>;
   if (config.mode === 'per-request') {
     const clients = perRequestClients(config);
-    serverFor = (request) => createServer({ sinch: clients.clientFor(credentialsOf(request)), tools: toolSets, readOnly: selection.readOnly, calls, files });
+    serverFor = (request, access) =>
+      createServer({ ...common, sinch: clients.clientFor(credentialsOf(request)), readOnly: selection.readOnly || access.readOnly });
     closeBackend = () => clients.close();
   } else {
     const backend = await openBackend(config);
-    serverFor = () => createServer({ sinch: backend.sinch, tools: toolSets, readOnly: selection.readOnly, emulated: backend.emulated, calls, files, journal });
+    serverFor = (_request, access) =>
+      createServer({ ...common, sinch: backend.sinch, readOnly: selection.readOnly || access.readOnly, emulated: backend.emulated, journal });
     closeBackend = () => backend.close();
   }
+  const served = selection.readOnly ? [] : toolSets.all.filter((tool) => journal || !JOURNAL_TOOLS.includes(tool.name));
+  const gate = createGate({
+    ...(settings.authToken ? { staticToken: settings.authToken } : {}),
+    // Loaded here only, so that jose stays out of the stdio mode and of HTTP without OAuth.
+    ...(settings.oauth ? { oauth: { settings: settings.oauth, verifier: (await import('../auth/verifier.js')).createVerifier(settings.oauth) } } : {}),
+    writeTools: new Set(served.filter((tool) => !tool.annotations.readOnlyHint).map((tool) => tool.name)),
+  });
 
-  const http = await startHttpServer({ ...settings, serverFor });
-  log(`serving MCP at ${http.url}${settings.authToken ? ' (bearer token required)' : ''}`);
+  const http = await startHttpServer({ ...settings, gate, serverFor });
+  const required = [settings.authToken && 'bearer token', settings.oauth && `OAuth for ${settings.oauth.resource}`].filter(Boolean);
+  log(`serving MCP at ${http.url}${required.length > 0 ? ` (${required.join(' or ')} required)` : ''}`);
   stopOnSignals(calls, {
     graceMs: SHUTDOWN_GRACE_MS,
     stopMs: STOP_WAIT_MS,
@@ -154,8 +178,10 @@ function header(request: IncomingMessage, name: string): string | undefined {
 }
 
 export interface HttpOptions extends HttpSettings {
-  /** A fresh MCP server for one request; it may throw an HttpRefusal (e.g. for missing credentials). */
-  serverFor(request: IncomingMessage): McpServer;
+  /** Authentication and scopes, and the OAuth discovery documents. */
+  gate: Gate;
+  /** A fresh MCP server for one request and what it may do; it may throw an HttpRefusal (e.g. for missing credentials). */
+  serverFor(request: IncomingMessage, access: Access): McpServer;
 }
 
 export interface HttpServer {
@@ -190,30 +216,31 @@ export async function startHttpServer(options: HttpOptions): Promise<HttpServer>
     const path = new URL(req.url ?? '/', 'http://host').pathname;
     // A draining replica fails its health check, so the load balancer stops sending it work.
     if (path === '/healthz') return closing ? reply(res, 503, { status: 'shutting down' }) : reply(res, 200, { status: 'ok' });
+    const document = options.gate.document(path);
+    if (document) return reply(res, document.status, document.body);
     if (path !== '/mcp') return reply(res, 404, { error: 'not found: MCP is served at /mcp' });
     if (closing) {
       res.setHeader('connection', 'close');
       throw new HttpRefusal(503, 'Service unavailable: this replica is shutting down; retry on another');
     }
     refuseForeignHost(req, options.allowedHosts);
-    if (options.authToken !== undefined && !bearerMatches(req.headers.authorization, options.authToken)) {
-      res.setHeader('www-authenticate', 'Bearer');
-      throw new HttpRefusal(401, 'Unauthorized: send Authorization: Bearer <MCP_AUTH_TOKEN>');
-    }
+    const access = await options.gate.admit(req);
     // Stateless: there is no session to stream notifications on or to end.
     if (req.method !== 'POST') {
       res.setHeader('allow', 'POST');
       throw new HttpRefusal(405, 'Method not allowed: this server is stateless, send POST');
     }
     const body = await readJson(req, options.maxBodyBytes);
-    const server = options.serverFor(req);
+    options.gate.checkCalls(access, body);
+    const server = options.serverFor(req, access);
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
     res.on('close', () => {
       void transport.close();
       void server.close();
     });
     await server.connect(transport);
-    await transport.handleRequest(req, res, body);
+    // The SDK hands `auth` to tool calls as extra.authInfo, which the audit line reads the caller from.
+    await transport.handleRequest(Object.assign(req, access.auth && { auth: access.auth }), res, body);
   }
 
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
@@ -221,7 +248,8 @@ export async function startHttpServer(options: HttpOptions): Promise<HttpServer>
       .catch((error: unknown) => {
         if (error instanceof ClientGone) return;
         if (res.headersSent) return void res.destroy();
-        if (error instanceof HttpRefusal) return jsonRpcError(res, error.status, error.message);
+        if (error instanceof AuthRefusal && error.challenge) res.setHeader('www-authenticate', error.challenge);
+        if (error instanceof HttpRefusal || error instanceof AuthRefusal) return jsonRpcError(res, error.status, error.message);
         const message = `Internal error: ${error instanceof Error ? error.message : String(error)}`;
         log(message);
         jsonRpcError(res, 500, redact(message));
@@ -272,11 +300,6 @@ export async function startHttpServer(options: HttpOptions): Promise<HttpServer>
       return cutOff;
     },
   };
-}
-
-function bearerMatches(header: string | undefined, expected: string): boolean {
-  const token = /^Bearer (.+)$/i.exec(header ?? '')?.[1];
-  return token !== undefined && sameSecret(token, expected);
 }
 
 /** DNS-rebinding protection: a page elsewhere must not reach this server through a name that resolves here. */
