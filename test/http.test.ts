@@ -238,7 +238,7 @@ describe.concurrent('the command line over HTTP (--http)', { timeout: 15_000 }, 
       expect(reply.status, path).toBe(404);
       expect(JSON.parse(reply.body)).toEqual({
         error: 'not_found',
-        error_description: 'This server does not use OAuth: send Authorization: Bearer <MCP_AUTH_TOKEN> on /mcp, with the token it was started with',
+        error_description: 'This server does not use OAuth: send the header Authorization: Bearer <MCP_AUTH_TOKEN>, with the token the server was started with',
       });
     }
     expect((await raw({ port, method: 'GET', path: '/elsewhere' })).body).toBe('{"error":"not found: MCP is served at /mcp"}');

@@ -111,11 +111,12 @@ export function createGate({ staticToken, oauth, writeTools }: GateOptions): Gat
     document(path) {
       if (prm && prm.paths.has(path)) return { status: 200, body: prm.metadata };
       if (!OAUTH_PATHS.test(path)) return undefined;
+      // Clients print this text as it is (Claude Code masks anything that looks like a path), so it names no path.
       const description = prm
         ? `This server is an OAuth protected resource only; its authorization servers are listed at ${prm.url}`
         : staticToken === undefined
           ? 'This server does not use OAuth and needs no token on this address'
-          : 'This server does not use OAuth: send Authorization: Bearer <MCP_AUTH_TOKEN> on /mcp, with the token it was started with';
+          : 'This server does not use OAuth: send the header Authorization: Bearer <MCP_AUTH_TOKEN>, with the token the server was started with';
       return { status: 404, body: { error: 'not_found', error_description: description } };
     },
   };
