@@ -14,8 +14,8 @@ export interface Backend {
 
 /** Connects to the account the configuration names, starting the seeded emulator when it names none. */
 export async function openBackend(config: Exclude<Config, { mode: 'per-request' }>): Promise<Backend> {
+  for (const note of config.notes) log(note);
   if (config.mode === 'sinch') {
-    for (const note of config.notes) log(note);
     const how = 'apiToken' in config.credentials ? 'service plan' : 'OAuth';
     log(`using Sinch at ${new URL(config.baseUrl).origin} with ${how} credentials`);
     const sinch = sinchClient(config, { baseUrl: config.baseUrl, ...config.credentials });

@@ -34,20 +34,36 @@ export type Config = TransportSettings &
         /** Worth telling whoever starts the server, such as which of two sets of credentials is used. */
         notes: string[];
       }
-    | { mode: 'emulator' }
+    /** Notes name the settings that are ignored because no account is configured. */
+    | { mode: 'emulator'; notes: string[] }
     /** Every request brings its own service plan credentials (HTTP mode behind a trusted gateway). */
     | { mode: 'per-request'; baseUrl: string; notes: string[] }
   );
 
+/**
+ * A variable's value, or undefined when it is not set. Empty counts as unset: a client configuration with an
+ * optional field left blank (the Claude Desktop extension's) passes "". So does a value that is still a
+ * `${user_config.name}` placeholder: the MCPB host (@anthropic-ai/mcpb, getMcpConfigForManifest) substitutes
+ * only the fields the user filled in or that have a default, and leaves the placeholder as it was for the rest.
+ */
+export function setting(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value && !UNFILLED.test(value) ? value : undefined;
+}
+
+const UNFILLED = /^\$\{user_config\.[^}]*\}$/;
+
 const SERVICE_PLAN = ['SINCH_SERVICE_PLAN_ID', 'SINCH_API_TOKEN'] as const;
 const OAUTH = ['SINCH_PROJECT_ID', 'SINCH_KEY_ID', 'SINCH_KEY_SECRET'] as const;
+/** Settings of a Sinch account, ignored on the emulator. */
+const ACCOUNT_ONLY = ['SINCH_REGION', 'SINCH_DEFAULT_COUNTRY'] as const;
 
 /**
  * Reads the Sinch settings. With no credentials at all the server runs on the embedded emulator, so it
  * can be tried without an account; half a set of credentials is a mistake worth stopping for.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, { perRequestCredentials = false } = {}): Config {
-  const value = (name: string) => env[name]?.trim() || undefined;
+  const value = (name: string) => setting(env, name);
   const transport: TransportSettings = {
     timeoutMs: whole(env, 'SINCH_TIMEOUT_MS', DEFAULT_TIMEOUT_MS, 1),
     retry: {
@@ -69,13 +85,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, { perRequestCre
     };
   }
   if (!servicePlan && !oauth) {
-    const stray = ['SINCH_REGION', 'SINCH_SMS_BASE_URL', 'SINCH_AUTH_URL'].find((name) => value(name));
+    // A URL names a server someone meant to reach, so running on the emulator instead would hide a mistake.
+    const stray = ['SINCH_SMS_BASE_URL', 'SINCH_AUTH_URL'].find((name) => value(name));
     if (stray) {
       throw new ConfigError(
         `${stray} is set but no credentials are: set ${SERVICE_PLAN.join(' and ')} (or ${OAUTH.join(', ')}) to use Sinch, or unset ${stray} to use the built-in emulator`,
       );
     }
-    return { mode: 'emulator', ...transport };
+    // A region or a country is often filled in ahead of the credentials (the extension's settings ask for all
+    // of them at once); it must not keep the emulator from starting.
+    const ignored = ACCOUNT_ONLY.filter((name) => value(name));
+    const notes = ignored.length > 0 ? [`no Sinch credentials are set, so ${ignored.join(' and ')} ${ignored.length > 1 ? 'are' : 'is'} ignored`] : [];
+    return { mode: 'emulator', notes, ...transport };
   }
   const region = regionOf(value('SINCH_REGION'));
   const notes: string[] = [];
@@ -115,11 +136,11 @@ function complete(names: readonly string[], value: (name: string) => string | un
 
 /** A whole-number setting of at least `min`, or `fallback` when it is not set. */
 export function whole(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
-  const setting = env[name]?.trim();
-  if (!setting) return fallback;
-  const number = Number(setting);
+  const given = setting(env, name);
+  if (given === undefined) return fallback;
+  const number = Number(given);
   if (!Number.isSafeInteger(number) || number < min) {
-    throw new ConfigError(`${name} must be a whole number of at least ${min} (got "${setting}")`);
+    throw new ConfigError(`${name} must be a whole number of at least ${min} (got "${given}")`);
   }
   return number;
 }
@@ -158,30 +179,38 @@ export function loadToolSelection(
   flags: ToolFlags,
   env: NodeJS.ProcessEnv = process.env,
 ): { readOnly: boolean; only?: string[] } {
-  const readOnlyEnv = flag('SINCH_READ_ONLY', env.SINCH_READ_ONLY);
-  const tools = flags.tools ?? (env.SINCH_TOOLS?.trim() || undefined);
+  const readOnlyEnv = flag('SINCH_READ_ONLY', setting(env, 'SINCH_READ_ONLY')) ?? false;
+  const tools = flags.tools ?? setting(env, 'SINCH_TOOLS');
   return {
     readOnly: flags.readOnly === true || readOnlyEnv,
     ...(tools === undefined ? {} : { only: tools.split(',').map((name) => name.trim()).filter(Boolean) }),
   };
 }
 
-function flag(name: string, value: string | undefined): boolean {
-  const setting = value?.trim().toLowerCase() ?? '';
-  if (['', '0', 'false', 'no'].includes(setting)) return false;
-  if (['1', 'true', 'yes'].includes(setting)) return true;
-  throw new ConfigError(`${name} must be 1/true/yes or 0/false/no (got "${value}")`);
+const YES = ['1', 'true', 'yes', 'on'];
+const NO = ['0', 'false', 'no', 'off'];
+
+/** A yes-or-no setting (a checkbox comes as "true" or "false"); undefined when it is not set. */
+function flag(name: string, value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  const answer = value.toLowerCase();
+  if (YES.includes(answer)) return true;
+  if (NO.includes(answer)) return false;
+  throw new ConfigError(`${name} must be 1/true/yes/on or 0/false/no/off (got "${value}")`);
 }
 
 /** The largest request either transport reads: an HTTP body, or one line on stdin. */
 export const loadMaxBodyBytes = (env: NodeJS.ProcessEnv = process.env) => whole(env, 'MCP_MAX_BODY_BYTES', 4 * 1024 * 1024, 1);
 
-/** How phone numbers are read: SINCH_DEFAULT_COUNTRY for national numbers, SINCH_MAX_NUMBERS_PER_CALL. */
-export function loadNumberSettings(env: NodeJS.ProcessEnv = process.env): NumberSettings {
-  const setting = env.SINCH_DEFAULT_COUNTRY?.trim();
-  const defaultCountry = setting ? countryCode(setting) : undefined;
-  if (setting && !defaultCountry) {
-    throw new ConfigError(`SINCH_DEFAULT_COUNTRY must be a two-letter ISO 3166 country code such as GB or US (got "${setting}")`);
+/**
+ * How phone numbers are read: SINCH_DEFAULT_COUNTRY for national numbers (a setting of the account, ignored
+ * on the emulator as loadConfig notes), SINCH_MAX_NUMBERS_PER_CALL.
+ */
+export function loadNumberSettings(env: NodeJS.ProcessEnv = process.env, { emulated = false } = {}): NumberSettings {
+  const country = emulated ? undefined : setting(env, 'SINCH_DEFAULT_COUNTRY');
+  const defaultCountry = country ? countryCode(country) : undefined;
+  if (country && !defaultCountry) {
+    throw new ConfigError(`SINCH_DEFAULT_COUNTRY must be a two-letter ISO 3166 country code such as GB or US (got "${country}")`);
   }
   return {
     ...(defaultCountry ? { defaultCountry } : {}),
@@ -195,7 +224,7 @@ export function loadFileSettings(
   env: NodeJS.ProcessEnv = process.env,
   { http = false, perRequestCredentials = false } = {},
 ): FileSettings {
-  const folders = [...(flags.files ?? []), ...(env.SINCH_FILES_DIR ?? '').split(delimiter)].map((folder) => folder.trim()).filter(Boolean);
+  const folders = [...(flags.files ?? []), ...(setting(env, 'SINCH_FILES_DIR') ?? '').split(delimiter)].map((folder) => folder.trim()).filter(Boolean);
   if (perRequestCredentials) {
     if (folders.length > 0) {
       throw new ConfigError('--files/SINCH_FILES_DIR cannot be used with --per-request-credentials: one folder must never serve several Sinch accounts');
@@ -216,20 +245,22 @@ export interface JournalSettings {
 }
 
 /**
- * The change journal: SINCH_JOURNAL (a path, or off) and SINCH_JOURNAL_DAYS. Over stdio it is on by default,
- * in the platform's state folder; over HTTP only when a path is given (replicas must not share a file),
- * and never with per-request credentials.
+ * The change journal: SINCH_JOURNAL (a path; on/true/yes/1 for the platform's state folder; off/false/no/0)
+ * and SINCH_JOURNAL_DAYS. Over stdio it is on by default, in the platform's state folder; over HTTP only when
+ * asked for (replicas must not share a file), and never with per-request credentials.
  */
 export function loadJournalSettings(env: NodeJS.ProcessEnv = process.env, { http = false, perRequestCredentials = false } = {}): JournalSettings {
-  const setting = env.SINCH_JOURNAL?.trim() || undefined;
+  const given = setting(env, 'SINCH_JOURNAL');
   const retentionDays = whole(env, 'SINCH_JOURNAL_DAYS', 30, 1);
-  const off = setting?.toLowerCase() === 'off';
+  const answer = given?.toLowerCase();
+  const off = answer !== undefined && NO.includes(answer);
   if (perRequestCredentials) {
-    if (setting && !off) throw new ConfigError('SINCH_JOURNAL cannot be used with --per-request-credentials: one journal must never serve several Sinch accounts');
+    if (given && !off) throw new ConfigError('SINCH_JOURNAL cannot be used with --per-request-credentials: one journal must never serve several Sinch accounts');
     return { retentionDays };
   }
   if (off) return { retentionDays };
-  if (setting === undefined) return http ? { retentionDays } : { path: defaultJournalPath(env), retentionDays };
-  if (!isAbsolute(setting)) throw new ConfigError(`SINCH_JOURNAL must be an absolute path or off (got "${setting}")`);
-  return { path: setting, retentionDays };
+  if (given === undefined) return http ? { retentionDays } : { path: defaultJournalPath(env), retentionDays };
+  if (YES.includes(answer!)) return { path: defaultJournalPath(env), retentionDays };
+  if (!isAbsolute(given)) throw new ConfigError(`SINCH_JOURNAL must be an absolute path, on or off (got "${given}")`);
+  return { path: given, retentionDays };
 }

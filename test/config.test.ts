@@ -1,5 +1,5 @@
 import { describe, expect } from 'vitest';
-import { ConfigError, loadConfig, loadToolSelection } from '../src/config.js';
+import { ConfigError, loadConfig, loadFileSettings, loadJournalSettings, loadNumberSettings, loadToolSelection } from '../src/config.js';
 import { selectTools, ToolSelectionError } from '../src/mcp/tool-selection.js';
 import { tools } from '../src/mcp/tools/index.js';
 import { loadHttpSettings } from '../src/transports/http.js';
@@ -11,7 +11,33 @@ describe('configuration from the environment', () => {
   const DEFAULT_TRANSPORT = { timeoutMs: 30_000, retry: { maxRetries: 3, maxElapsedMs: 60_000 }, concurrency: 4, maxConnections: 64 };
 
   test('no Sinch variables at all means the built-in emulator', () => {
-    expect(loadConfig({})).toEqual({ mode: 'emulator', ...DEFAULT_TRANSPORT });
+    expect(loadConfig({})).toEqual({ mode: 'emulator', notes: [], ...DEFAULT_TRANSPORT });
+  });
+
+  // As the Claude Desktop extension passes optional fields left blank: "" or the placeholder itself.
+  test.each(['', '  ', '${user_config.service_plan_id}'])('credentials set to %o are unset: the emulator', (blank) => {
+    expect(loadConfig({ SINCH_SERVICE_PLAN_ID: blank, SINCH_API_TOKEN: blank.replace('service_plan_id', 'api_token') })).toEqual({
+      mode: 'emulator',
+      notes: [],
+      ...DEFAULT_TRANSPORT,
+    });
+  });
+
+  test('an unfilled placeholder beside real credentials counts as unset, so the region defaults to us', () => {
+    const config = loadConfig({ SINCH_SERVICE_PLAN_ID: 'p', SINCH_API_TOKEN: SECRET, SINCH_REGION: '${user_config.region}', SINCH_TIMEOUT_MS: '${user_config.timeout}' });
+    expect(config).toMatchObject({ mode: 'sinch', baseUrl: 'https://us.sms.api.sinch.com', timeoutMs: 30_000 });
+  });
+
+  test('without credentials a region and a default country are ignored, with a note, even when they are wrong', () => {
+    expect(loadConfig({ SINCH_REGION: 'mars', SINCH_DEFAULT_COUNTRY: 'XX' })).toEqual({
+      mode: 'emulator',
+      notes: ['no Sinch credentials are set, so SINCH_REGION and SINCH_DEFAULT_COUNTRY are ignored'],
+      ...DEFAULT_TRANSPORT,
+    });
+    expect(loadConfig({ SINCH_REGION: 'eu' })).toMatchObject({ notes: ['no Sinch credentials are set, so SINCH_REGION is ignored'] });
+    expect(loadNumberSettings({ SINCH_DEFAULT_COUNTRY: 'XX' }, { emulated: true })).toEqual({ maxPerCall: 200_000 });
+    expect(() => loadNumberSettings({ SINCH_DEFAULT_COUNTRY: 'XX' })).toThrow(/SINCH_DEFAULT_COUNTRY must be a two-letter/);
+    expect(loadNumberSettings({ SINCH_DEFAULT_COUNTRY: 'gb' })).toEqual({ defaultCountry: 'GB', maxPerCall: 200_000 });
   });
 
   test('service plan credentials default to the US region', () => {
@@ -52,6 +78,7 @@ describe('configuration from the environment', () => {
     const env = { SINCH_TIMEOUT_MS: '500', SINCH_MAX_RETRIES: '0', SINCH_RETRY_MAX_ELAPSED_MS: '1000', SINCH_CONCURRENCY: '1', SINCH_MAX_CONNECTIONS: '8' };
     expect(loadConfig(env)).toEqual({
       mode: 'emulator',
+      notes: [],
       timeoutMs: 500,
       retry: { maxRetries: 0, maxElapsedMs: 1000 },
       concurrency: 1,
@@ -78,6 +105,8 @@ describe('configuration from the environment', () => {
     [{ SINCH_SERVICE_PLAN_ID: 'p', SINCH_API_TOKEN: SECRET, SINCH_SMS_BASE_URL: 'not a url' }, /SINCH_SMS_BASE_URL/],
     [{ SINCH_SERVICE_PLAN_ID: 'p', SINCH_API_TOKEN: SECRET, SINCH_SMS_BASE_URL: 'ftp://example.com' }, /http/],
     [{ SINCH_SMS_BASE_URL: 'http://127.0.0.1:1' }, /SINCH_SERVICE_PLAN_ID and SINCH_API_TOKEN/],
+    [{ SINCH_AUTH_URL: 'http://127.0.0.1:1', SINCH_REGION: 'eu' }, /SINCH_AUTH_URL is set but no credentials are/],
+    [{ SINCH_SERVICE_PLAN_ID: 'p', SINCH_API_TOKEN: '${user_config.api_token}' }, /SINCH_API_TOKEN must be set too/],
     [{ SINCH_PROJECT_ID: 'proj', SINCH_KEY_SECRET: SECRET }, /SINCH_KEY_ID must be set too/],
     [{ SINCH_KEY_ID: 'key' }, /SINCH_PROJECT_ID and SINCH_KEY_SECRET must be set too/],
     [{ SINCH_SERVICE_PLAN_ID: 'p', SINCH_PROJECT_ID: 'proj', SINCH_KEY_ID: 'k', SINCH_KEY_SECRET: SECRET }, /SINCH_API_TOKEN/],
@@ -202,17 +231,17 @@ describe('loadToolSelection', () => {
     expect(loadToolSelection({}, {})).toEqual({ readOnly: false });
   });
 
-  test.each(['1', 'true', 'yes', 'TRUE', ' Yes '])('SINCH_READ_ONLY=%o is read-only', (value) => {
+  test.each(['1', 'true', 'yes', 'on', 'TRUE', ' Yes '])('SINCH_READ_ONLY=%o is read-only', (value) => {
     expect(loadToolSelection({}, { SINCH_READ_ONLY: value })).toEqual({ readOnly: true });
   });
 
-  test.each(['0', 'false', 'no', '', 'No'])('SINCH_READ_ONLY=%o is not', (value) => {
+  test.each(['0', 'false', 'no', 'off', '', 'No', '${user_config.read_only}'])('SINCH_READ_ONLY=%o is not', (value) => {
     expect(loadToolSelection({}, { SINCH_READ_ONLY: value })).toEqual({ readOnly: false });
   });
 
-  test.each(['maybe', 'on', '2'])('SINCH_READ_ONLY=%o is a ConfigError naming the variable and the value', (value) => {
+  test.each(['maybe', 'enabled', '2'])('SINCH_READ_ONLY=%o is a ConfigError naming the variable and the value', (value) => {
     expect(() => loadToolSelection({}, { SINCH_READ_ONLY: value })).toThrow(ConfigError);
-    expect(() => loadToolSelection({}, { SINCH_READ_ONLY: value })).toThrow(`SINCH_READ_ONLY must be 1/true/yes or 0/false/no (got "${value}")`);
+    expect(() => loadToolSelection({}, { SINCH_READ_ONLY: value })).toThrow(`SINCH_READ_ONLY must be 1/true/yes/on or 0/false/no/off (got "${value}")`);
   });
 
   test('--read-only wins over SINCH_READ_ONLY=0', () => {
@@ -235,5 +264,33 @@ describe('loadToolSelection', () => {
       readOnly: true,
       only: ['get_group'],
     });
+  });
+});
+
+describe('the journal and folders, as a client passes them', () => {
+  const STATE = '/home/u/.local/state/sinch-groups-mcp/journal.jsonl';
+
+  test.each(['on', 'true', 'TRUE', 'yes', '1'])('SINCH_JOURNAL=%o keeps the journal in the state folder, over HTTP too', (value) => {
+    expect(loadJournalSettings({ HOME: '/home/u', SINCH_JOURNAL: value })).toEqual({ path: STATE, retentionDays: 30 });
+    expect(loadJournalSettings({ HOME: '/home/u', SINCH_JOURNAL: value }, { http: true })).toEqual({ path: STATE, retentionDays: 30 });
+  });
+
+  test.each(['off', 'false', 'no', '0', 'Off'])('SINCH_JOURNAL=%o turns it off', (value) => {
+    expect(loadJournalSettings({ HOME: '/home/u', SINCH_JOURNAL: value })).toEqual({ retentionDays: 30 });
+    expect(loadJournalSettings({ SINCH_JOURNAL: value }, { http: true, perRequestCredentials: true })).toEqual({ retentionDays: 30 });
+  });
+
+  test.each(['', '${user_config.journal}'])('SINCH_JOURNAL=%o is unset: the default of the transport', (value) => {
+    expect(loadJournalSettings({ HOME: '/home/u', SINCH_JOURNAL: value, SINCH_JOURNAL_DAYS: '${user_config.days}' })).toEqual({ path: STATE, retentionDays: 30 });
+    expect(loadJournalSettings({ SINCH_JOURNAL: value }, { http: true })).toEqual({ retentionDays: 30 });
+  });
+
+  test('on is still refused with per-request credentials, and a relative path names the choices', () => {
+    expect(() => loadJournalSettings({ SINCH_JOURNAL: 'on' }, { http: true, perRequestCredentials: true })).toThrow(/cannot be used with --per-request-credentials/);
+    expect(() => loadJournalSettings({ SINCH_JOURNAL: 'journal.jsonl' })).toThrow('SINCH_JOURNAL must be an absolute path, on or off (got "journal.jsonl")');
+  });
+
+  test.each(['', '${user_config.files_dir}'])('SINCH_FILES_DIR=%o names no folder', (value) => {
+    expect(loadFileSettings({}, { SINCH_FILES_DIR: value })).toEqual({ folders: [], roots: true });
   });
 });

@@ -16,6 +16,9 @@ const USAGE = `Usage:
   sinch-groups-mcp emulator [--host 127.0.0.1] [--port 0] [--seed]
                            [--service-plan-id ID] [--api-token TOKEN] [--project-id ID] [--key-id ID] [--key-secret SECRET]
                                    run the Sinch Groups API emulator on its own
+  sinch-groups-mcp config [--client claude-desktop|claude-code|cursor|vscode]
+                                   print a client configuration that starts this installation
+                                   (default claude-desktop); where it goes is said on stderr
   sinch-groups-mcp --help | --version
 
 Needs Node ${pkg.engines.node}.
@@ -24,7 +27,7 @@ Environment: SINCH_SERVICE_PLAN_ID and SINCH_API_TOKEN, or SINCH_PROJECT_ID, SIN
              SINCH_REGION (us, eu, au, br, ca), SINCH_SMS_BASE_URL, SINCH_AUTH_URL, SINCH_TIMEOUT_MS,
              SINCH_MAX_RETRIES, SINCH_RETRY_MAX_ELAPSED_MS, SINCH_CONCURRENCY, SINCH_MAX_CONNECTIONS,
              SINCH_DEFAULT_COUNTRY, SINCH_MAX_NUMBERS_PER_CALL, SINCH_READ_ONLY, SINCH_TOOLS;
-             SINCH_FILES_DIR, SINCH_JOURNAL (a path, or off), SINCH_JOURNAL_DAYS (default 30);
+             SINCH_FILES_DIR, SINCH_JOURNAL (a path, on or off), SINCH_JOURNAL_DAYS (default 30);
              MCP_MAX_BODY_BYTES (longest request body or stdio line, default 4 MiB);
              for --http: MCP_AUTH_TOKEN (at least 32 characters beyond loopback), MCP_ALLOWED_HOSTS,
              MCP_HEADERS_TIMEOUT_MS (default 10000), MCP_REQUEST_TIMEOUT_MS (default 60000),
@@ -34,6 +37,7 @@ Environment: SINCH_SERVICE_PLAN_ID and SINCH_API_TOKEN, or SINCH_PROJECT_ID, SIN
 class UsageError extends Error {}
 
 const FLAGS_OF = {
+  config: ['client'],
   emulator: ['service-plan-id', 'api-token', 'project-id', 'key-id', 'key-secret', 'seed', 'host', 'port'],
   http: ['per-request-credentials', 'read-only', 'tools', 'host', 'port', 'files'],
   stdio: ['read-only', 'tools', 'files'],
@@ -59,18 +63,26 @@ async function main(argv: string[]): Promise<void> {
       'read-only': { type: 'boolean' },
       tools: { type: 'string' },
       files: { type: 'string', multiple: true },
+      client: { type: 'string' },
     },
   });
   if (values.help) return void process.stdout.write(`${USAGE}\n`);
   if (values.version) return void process.stdout.write(`${VERSION}\n`);
   const [command, ...extra] = positionals;
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
-  if (command !== undefined && command !== 'emulator') throw new UsageError(`unknown command "${command}"`);
-  const mode = command === 'emulator' ? 'emulator' : values.http ? 'http' : 'stdio';
-  const stray = Object.keys(values).find((name) => name !== 'http' && !(FLAGS_OF[mode] as readonly string[]).includes(name));
-  if (stray) throw new UsageError(`--${stray} does not apply ${mode === 'emulator' ? 'to the emulator command' : `in ${mode} mode`}`);
+  if (command !== undefined && command !== 'emulator' && command !== 'config') throw new UsageError(`unknown command "${command}"`);
+  const mode = command ?? (values.http ? 'http' : 'stdio');
+  const stray = Object.keys(values).find((name) => (name === 'http' ? mode === 'config' : !(FLAGS_OF[mode] as readonly string[]).includes(name)));
+  if (stray) throw new UsageError(`--${stray} does not apply ${command ? `to the ${command} command` : `in ${mode} mode`}`);
 
   // Each mode is loaded only when it is used, so starting the stdio server reads as little code as it can.
+  if (mode === 'config') {
+    const { CLIENTS, printClientConfig } = await import('./config.js');
+    const client = values.client ?? 'claude-desktop';
+    if (!(CLIENTS as readonly string[]).includes(client)) throw new UsageError(`--client must be one of ${CLIENTS.join(', ')} (got "${client}")`);
+    // argv[1] is the entry file node was started with; the code running here is in a chunk beside it.
+    return printClientConfig(client as (typeof CLIENTS)[number], process.argv[1]!);
+  }
   if (mode === 'emulator') {
     const { runEmulator } = await import('./emulator.js');
     return runEmulator({

@@ -117,7 +117,7 @@ export async function serveHttp({ host, port, perRequestCredentials, files: file
   // Servers are built per request, from tool sets made once, now.
   const toolSets = selectTools(tools, selection);
   const config = loadConfig(process.env, { perRequestCredentials });
-  configureNumbers(loadNumberSettings());
+  configureNumbers(loadNumberSettings(process.env, { emulated: config.mode === 'emulator' }));
   const files = loadFileSettings({ files: fileFolders }, process.env, { http: true, perRequestCredentials });
   const journal = openJournal(loadJournalSettings(process.env, { http: true, perRequestCredentials }));
   const calls = new ToolCalls();

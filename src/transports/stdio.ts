@@ -26,7 +26,7 @@ export async function serveStdio({ files: fileFolders, ...flags }: ToolFlags & {
   const selection = loadToolSelection(flags);
   const toolSets = selectTools(tools, selection);
   const config = loadConfig();
-  configureNumbers(loadNumberSettings());
+  configureNumbers(loadNumberSettings(process.env, { emulated: config.mode === 'emulator' }));
   const maxLineBytes = loadMaxBodyBytes();
   const files = loadFileSettings({ files: fileFolders });
   const journalSettings = loadJournalSettings();
