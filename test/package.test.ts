@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { build } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import pkg from '../package.json' with { type: 'json' };
 import { cleanEnv, tempDir, TOOL_NAMES_WITHOUT_JOURNAL } from './harness.js';
@@ -26,6 +26,8 @@ interface Packed {
 let folder: string;
 let packed: Packed;
 let installed: string;
+/** The installed bundle as esbuild sees it from its entry: the files it loads and what it imports from outside. */
+let reached: Metafile;
 
 /** npm in a clean environment: no settings from an npm that runs these tests, and a cache of its own. */
 const runNpm = (command: 'npm' | 'npx', args: string[], cwd: string) =>
@@ -48,6 +50,20 @@ beforeAll(async () => {
   await mkdir(installed);
   await writeFile(join(installed, 'package.json'), '{ "private": true }\n');
   await runNpm('npm', ['install', '--offline', '--no-audit', '--no-fund', join(folder, packed.filename)], installed);
+  // esbuild follows the static and dynamic imports from the entry, and keeps any bare name as an external.
+  const dist = join(installed, 'node_modules/sinch-groups-mcp/dist/cli');
+  ({ metafile: reached } = await build({
+    entryPoints: ['index.js'],
+    absWorkingDir: dist,
+    bundle: true,
+    write: false,
+    outdir: 'rebundled',
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    metafile: true,
+    logLevel: 'silent',
+  }));
 }, 60_000);
 
 afterAll(() => folder && rm(folder, { recursive: true, force: true }));
@@ -58,6 +74,8 @@ describe('the npm package', () => {
     expect(paths).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'dist/cli/index.js', 'package.json']));
     expect(paths.filter((path) => !/^(LICENSE|README\.md|package\.json|dist\/cli\/.+\.js)$/.test(path))).toEqual([]);
     expect(paths.some((path) => path.startsWith('dist/cli/chunks/'))).toBe(true);
+    // No chunk left over from an earlier build: the entry loads every file.
+    expect(paths.filter((path) => path.startsWith('dist/'))).toEqual(Object.keys(reached.inputs).map((path) => `dist/cli/${path}`).sort());
   });
 
   test('installs nothing but itself: the libraries it uses are inside the bundle', async () => {
@@ -71,19 +89,7 @@ describe('the npm package', () => {
 
   test('loads no package at run time: every import and require left in the bundle is a Node built-in', async () => {
     const dist = join(installed, 'node_modules/sinch-groups-mcp/dist/cli');
-    // esbuild follows the static and dynamic imports from the entry, and keeps any bare name as an external.
-    const { metafile } = await build({
-      entryPoints: [join(dist, 'index.js')],
-      bundle: true,
-      write: false,
-      outdir: join(folder, 'rebundled'),
-      platform: 'node',
-      format: 'esm',
-      packages: 'external',
-      metafile: true,
-      logLevel: 'silent',
-    });
-    const imported = Object.values(metafile.outputs).flatMap((output) => output.imports.filter((i) => i.external).map((i) => i.path));
+    const imported = Object.values(reached.outputs).flatMap((output) => output.imports.filter((i) => i.external).map((i) => i.path));
     // It cannot see require(): the bundle calls it as esbuild's __require, which the banner's createRequire backs.
     const required: string[] = [];
     for (const file of await readdir(dist, { recursive: true })) {
