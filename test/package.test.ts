@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -11,7 +11,8 @@ import pkg from '../package.json' with { type: 'json' };
 import { cleanEnv, tempDir, TOOL_NAMES_WITHOUT_JOURNAL } from './harness.js';
 
 // The package as a user gets it: packed from this checkout's dist/ (built by `npm test`), installed from the
-// tarball into an empty folder with the registry out of reach, and run through its bin.
+// tarball into an empty folder with the registry out of reach, and run through its bin. And a checkout installed
+// with --omit=dev, which has no esbuild to build with.
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const run = promisify(execFile);
@@ -123,5 +124,40 @@ describe('the npm package', () => {
     } finally {
       await client.close();
     }
+  });
+});
+
+describe('a checkout installed without its dev dependencies', () => {
+  /** package.json, the lockfile and the prepare script, in a folder of their own: a checkout without esbuild. */
+  async function checkout(name: string) {
+    const dir = join(folder, name);
+    await mkdir(join(dir, '.ci'), { recursive: true });
+    for (const file of ['package.json', 'package-lock.json', '.ci/prepare.mjs']) await copyFile(join(ROOT, file), join(dir, file));
+    return dir;
+  }
+  /** npm's own banner lines ("> name@version script", "> command") and blank lines: nothing else may reach stdout. */
+  const notNpms = (stdout: string) => stdout.split('\n').filter((line) => line !== '' && !line.startsWith('> '));
+
+  test('npm ci --omit=dev succeeds without a build, says how to get one, and npm start then says it too', async () => {
+    const dir = await checkout('no-build');
+    const { stderr } = await runNpm('npm', ['ci', '--omit=dev', '--offline', '--no-audit', '--no-fund'], dir);
+    expect(stderr).toMatch(/^sinch-groups-mcp: esbuild is not installed \(dev dependencies omitted\), so dist\/ was not built: run `npm install` with the dev dependencies and `npm run build`/m);
+    expect(await readdir(dir)).not.toContain('dist');
+    const start = await runNpm('npm', ['start'], dir).then(
+      () => ({ code: 0, stdout: '', stderr: '' }),
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+    expect(start.code).toBe(1);
+    expect(start.stderr).toMatch(/^sinch-groups-mcp: dist\/cli\/index\.js is missing: run npm install \(with the dev dependencies\) and npm run build first$/m);
+    expect(notNpms(start.stdout)).toEqual([]);
+  });
+
+  test('npm ci --omit=dev keeps a build that is already there', async () => {
+    const dir = await checkout('built');
+    await mkdir(join(dir, 'dist/cli'), { recursive: true });
+    await writeFile(join(dir, 'dist/cli/index.js'), '');
+    const { stderr } = await runNpm('npm', ['ci', '--omit=dev', '--offline', '--no-audit', '--no-fund'], dir);
+    expect(stderr).toMatch(/^sinch-groups-mcp: esbuild is not installed \(dev dependencies omitted\), so dist\/ was not rebuilt: the build already there is kept$/m);
+    expect(await readFile(join(dir, 'dist/cli/index.js'), 'utf8')).toBe('');
   });
 });
