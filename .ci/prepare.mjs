@@ -15,7 +15,7 @@ try {
   process.stderr.write(
     built
       ? 'sinch-groups-mcp: esbuild is not installed (dev dependencies omitted), so dist/ was not rebuilt: the build already there is kept\n'
-      : 'sinch-groups-mcp: esbuild is not installed (dev dependencies omitted), so dist/ was not built: run `npm install` with the dev dependencies and `npm run build` (then `npm prune --omit=dev` if you like), or install the published package with `npm install -g sinch-groups-mcp`\n',
+      : 'sinch-groups-mcp: esbuild is not installed (dev dependencies omitted), so dist/ was not built: run `npm install` with the dev dependencies and `npm run build`, then `npm prune --omit=dev` if you like\n',
   );
   process.exit(0);
 }
