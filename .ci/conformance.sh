@@ -25,15 +25,15 @@ set -uo pipefail
 
 SUITE_VERSION=0.1.16   # @modelcontextprotocol/conformance
 SUITE_TIMEOUT=900      # seconds for the whole suite run
-# The Node the suite runs on is NODE22_VERSION, pinned in .ci/node22.sh.
+# The Node the suite runs on is NODE22_VERSION, pinned in .ci/node.sh.
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BASELINE="$ROOT/.ci/conformance-baseline.json"
 started=$SECONDS
 say() { printf 'conformance: %s\n' "$*"; }
 die() { say "$*" >&2; exit 1; }
-# shellcheck source=node22.sh
-. "$ROOT/.ci/node22.sh" || die "cannot read $ROOT/.ci/node22.sh"
+# shellcheck source=node.sh
+. "$ROOT/.ci/node.sh" || die "cannot read $ROOT/.ci/node.sh"
 
 url=""
 while [ $# -gt 0 ]; do
@@ -50,10 +50,11 @@ command -v npm >/dev/null || die "npm is needed to fetch Node 22 and the suite f
 [ -f "$BASELINE" ] || die "missing $BASELINE"
 
 # --- Node 22 and the suite, from the npm registry, cached ------------------------------------------
-platform="$(node22_platform)"
+platform="$(node_platform)"
 cache="${CONFORMANCE_CACHE:-$ROOT/node_modules/.cache/conformance}"
 install_dir="$cache/suite-$SUITE_VERSION-node-$NODE22_VERSION-$platform"
-node22_install "$install_dir" conformance-runner @modelcontextprotocol/conformance "$SUITE_VERSION" "the suite"
+node_install "$NODE22_VERSION" "$install_dir" @modelcontextprotocol/conformance "$SUITE_VERSION" "the suite"
+node22="$node_bin"
 suite="$install_dir/node_modules/@modelcontextprotocol/conformance/dist/index.js"
 got="$("$node22" "$suite" --version 2>&1)"
 [ "$got" = "$SUITE_VERSION" ] || die "the cached suite says '$got', not $SUITE_VERSION: delete $install_dir and run again"
