@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { readNumbersFile, type NumbersFileArg } from '../files/numbers-file.js';
 import { loadPhoneNumbers, maxNumbersPerCall, normalizeList, type NormalizedList } from '../sinch/numbers.js';
 import { describeInvalid, MAX_REPORTED_BAD_NUMBERS, refuseInvalid } from '../sinch/schemas.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { basicAuthorization, OAuthAuth, ServicePlanAuth, type AccessToken, type Authenticator, type Credentials } from './auth.js';
 import {
   ChangeStoppedError,

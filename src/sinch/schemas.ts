@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { loadPhoneNumbers, normalizeList, type NormalizedList } from './numbers.js';
 
 /** Sinch refuses more than this many numbers in one create, replace, add or remove. */
