@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   const about = [
     `sinch-groups-mcp bench, ${new Date().toISOString()}`,
     `node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}; commit ${git('rev-parse', '--short', 'HEAD') || 'unknown'}${git('status', '--porcelain', '--', 'src') ? ' (src/ changed since)' : ''}`,
-    `server: ${cli.replace(ROOT, '')}; load average at start ${load()}`,
+    `server: ${cli.replace(ROOT, '')}, with Sinch credentials, against the emulator in the bench's process (as with an account); load average at start ${load()}`,
   ];
   try {
     const startup = await measureStartup(setup);

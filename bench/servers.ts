@@ -2,7 +2,7 @@
  * The servers the bench spawns, as plain JavaScript for node: ours as built (dist/), and the bare references
  * compiled from bench/*.ts by esbuild into node_modules/.cache/sinch-bench (inside the project, so that their
  * packages resolve from its node_modules). The bare server comes twice: loading the SDK as files from
- * node_modules, and as one bundle made the way ours is.
+ * node_modules, and as one minified bundle made the way ours is.
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -29,8 +29,10 @@ export async function buildServers(ours: string): Promise<Servers> {
       ...common,
       entryPoints: [`${ROOT}bench/${name}.ts`],
       outfile,
-      // Bundled like dist/cli (CommonJS dependencies behind createRequire), or loading packages as installed.
-      ...(bundled ? { banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" } } : { packages: 'external' }),
+      // Bundled like dist/cli (minified, CommonJS dependencies behind createRequire), or loading packages as installed.
+      ...(bundled
+        ? { minify: true, banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" } }
+        : { packages: 'external' }),
     });
     return outfile;
   };

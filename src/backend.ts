@@ -1,9 +1,8 @@
-import type { Dispatcher } from 'undici';
 import type { Config, TransportSettings } from './config.js';
 import { log } from './log.js';
 import type { Credentials, ServicePlanCredentials } from './sinch/auth.js';
 import { SinchGroupsClient } from './sinch/client.js';
-import { createDispatcher } from './sinch/http.js';
+import { createDispatcher, type Connections } from './sinch/http.js';
 
 export interface Backend {
   /** The client for the configured account: Sinch, or the built-in emulator. */
@@ -60,7 +59,7 @@ export function perRequestClients(config: Extract<Config, { mode: 'per-request' 
 }
 
 /** The one place the configured deadlines, retries, concurrency and connections are handed to a client. */
-function sinchClient(settings: TransportSettings, account: { baseUrl: string } & Credentials, shared?: Dispatcher): SinchGroupsClient {
+function sinchClient(settings: TransportSettings, account: { baseUrl: string } & Credentials, shared?: Connections): SinchGroupsClient {
   const { timeoutMs, retry, concurrency, maxConnections } = settings;
   const connections = shared ? { dispatcher: shared, perRequest: true } : { maxConnections };
   return new SinchGroupsClient({ ...account, timeoutMs, retry, concurrency, ...connections });

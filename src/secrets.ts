@@ -1,5 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-
 // The process's own credentials (from its environment or configuration, and OAuth access tokens
 // fetched with them) are registered here as soon as they are known, so that whatever fails, and
 // wherever its message ends up (a tool result, a log line, a crash trace), they are masked. They are
@@ -29,6 +27,8 @@ export function redact(text: string, others: readonly string[] = []): string {
 
 /** Compares in constant time. Hashing first gives timingSafeEqual equal-length inputs, so not even the length leaks. */
 export function sameSecret(given: string, expected: string): boolean {
+  // node:crypto is loaded on first use: loading it is a cost every start-up would pay, and only the HTTP mode compares.
+  const { createHash, timingSafeEqual } = process.getBuiltinModule('node:crypto');
   const digest = (value: string) => createHash('sha256').update(value).digest();
   return timingSafeEqual(digest(given), digest(expected));
 }

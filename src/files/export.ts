@@ -1,4 +1,3 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { link, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { FileRefusal } from './folders.js';
@@ -14,6 +13,8 @@ export interface Written {
  * as the move (a hard link fails if the name is taken). The file is for its owner only: it holds phone numbers.
  */
 export async function writeAtomically(path: string, content: string, overwrite: boolean, field: string): Promise<Written> {
+  // node:crypto is loaded on first use: loading it is a cost every start-up would pay, and few export.
+  const { createHash, randomBytes } = process.getBuiltinModule('node:crypto');
   const data = Buffer.from(content, 'utf8');
   const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   const file = await open(temporary, 'wx', 0o600);

@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
-import { normalizeList, normalizeNumber, type InvalidEntry } from '../sinch/numbers.js';
+import { loadPhoneNumbers, normalizeList, normalizeNumber, type InvalidEntry } from '../sinch/numbers.js';
 import { parseCsv, type CsvRow } from './csv.js';
 import { FileRefusal, type FileAccess } from './folders.js';
 
@@ -32,6 +32,7 @@ export async function readNumbersFile(files: FileAccess, { path, column }: Numbe
   if (!info.isFile()) throw new FileRefusal(`${field}.path: ${JSON.stringify(path)} is not a file`);
   if (info.size > MAX_FILE_BYTES) throw new FileRefusal(`${field}.path: ${JSON.stringify(path)} is over ${MAX_FILE_BYTES / 1024 / 1024} MiB`);
   const rows = parseCsv(await readFile(real, 'utf8'));
+  await loadPhoneNumbers();
   const header = rows.length > 0 && isHeader(rows[0]!) ? rows[0]!.fields : undefined;
   const data = header ? rows.slice(1) : rows;
   if (data.length > maxRows) {

@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Group } from '../sinch/schemas.js';
 import { withLock } from './lock.js';
 
@@ -36,8 +35,11 @@ export const JournalEntry = z.object({
 });
 export type JournalEntry = z.infer<typeof JournalEntry>;
 
+// node:crypto is loaded on first use, with the first change: loading it is a cost every start-up would pay.
+const randomHex = (bytes: number) => process.getBuiltinModule('node:crypto').randomBytes(bytes).toString('hex');
+
 /** Time-ordered and unique across processes sharing a journal. */
-export const newChangeId = (now = Date.now()) => `chg_${now.toString(36)}${randomBytes(5).toString('hex')}`;
+export const newChangeId = (now = Date.now()) => `chg_${now.toString(36)}${randomHex(5)}`;
 
 /**
  * The change journal: JSON lines in one file that several servers may share. Every write, appends and
@@ -100,7 +102,7 @@ export class Journal {
         return Number.isNaN(time) || time >= cutoff;
       });
       if (kept.length === lines.length) return 0;
-      const temporary = join(dirname(this.path), `.${basename(this.path)}.${randomBytes(6).toString('hex')}.tmp`);
+      const temporary = join(dirname(this.path), `.${basename(this.path)}.${randomHex(6)}.tmp`);
       const file = await open(temporary, 'wx', 0o600);
       try {
         await file.writeFile(kept.map((line) => `${line}\n`).join(''));

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { JournalEntry } from './journal.js';
 
 export const ChangeSummary = z.object({

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { SinchApiError } from '../sinch/errors.js';
 import type { Group } from '../sinch/schemas.js';
 import { NotAppliedError } from './guards.js';

@@ -1,6 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { readNumbersFile, type NumbersFileArg } from '../files/numbers-file.js';
-import { maxNumbersPerCall, normalizeList, type NormalizedList } from '../sinch/numbers.js';
+import { loadPhoneNumbers, maxNumbersPerCall, normalizeList, type NormalizedList } from '../sinch/numbers.js';
 import { describeInvalid, MAX_REPORTED_BAD_NUMBERS, refuseInvalid } from '../sinch/schemas.js';
 import { NotAppliedError } from './guards.js';
 import type { ToolContext } from './tool.js';
@@ -16,7 +16,10 @@ export type InlineNumbers = NormalizedList & { raw: string[] };
 export const numberEntries = (what: string) =>
   z
     .array(z.string())
-    .transform((raw): InlineNumbers => ({ raw, ...normalizeList(raw, { stopAfter: MAX_REPORTED_BAD_NUMBERS, keep: MAX_REPORTED_BAD_NUMBERS }) }))
+    .transform(async (raw): Promise<InlineNumbers> => {
+      await loadPhoneNumbers();
+      return { raw, ...normalizeList(raw, { stopAfter: MAX_REPORTED_BAD_NUMBERS, keep: MAX_REPORTED_BAD_NUMBERS }) };
+    })
     .describe(`${what ? `${what} ` : ''}E.164, e.g. "+447700900123".`);
 
 const isInline = (value: unknown): value is InlineNumbers => typeof value === 'object' && value !== null && 'invalid' in value && 'raw' in value;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SinchGroupsClient } from '../sinch/client.js';
 import { SinchApiError } from '../sinch/errors.js';
 import type { Group, ReplaceGroupBody, UpdateGroupBody } from '../sinch/schemas.js';

@@ -1,5 +1,6 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
+import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import { RootsListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { FileAccess, type FileSettings } from '../files/folders.js';
 import { ChangeLog } from '../journal/changes.js';
@@ -52,8 +53,10 @@ const EMULATED =
 
 const PROMPTS = [carefulChangePrompt];
 
-// Shared by every server: building Ajv costs more than all the rest of a stateless HTTP request.
-let validator: AjvJsonSchemaValidator | undefined;
+// Shared by every server: building Ajv costs more than all the rest of a stateless HTTP request. It
+// checks only the answers to confirmations (elicitation), so it is built with the first one, not at start-up.
+let ajv: AjvJsonSchemaValidator | undefined;
+const validator: jsonSchemaValidator = { getValidator: (schema) => (ajv ??= new AjvJsonSchemaValidator()).getValidator(schema) };
 
 /** One MCP server (one session) over a Sinch client: tools, group resources (with subscriptions unless told not), and a prompt. */
 export function createServer({
@@ -73,7 +76,7 @@ export function createServer({
     {
       instructions: emulated ? INSTRUCTIONS + EMULATED : INSTRUCTIONS,
       capabilities: { logging: {} },
-      jsonSchemaValidator: (validator ??= new AjvJsonSchemaValidator()),
+      jsonSchemaValidator: validator,
     },
   );
   const notifier = subscriptions ? trackSubscriptions(server) : NO_NOTICES;

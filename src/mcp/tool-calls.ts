@@ -1,7 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { OnProgress } from '../sinch/client.js';
 import { log } from '../log.js';
 import { maxNumbersPerCall } from '../sinch/numbers.js';

@@ -1,5 +1,5 @@
 import type { ResourceLink, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { OnProgress, SinchGroupsClient } from '../sinch/client.js';
 import { GroupId } from '../sinch/schemas.js';
 import type { Caller, ChangeLog } from '../journal/changes.js';

@@ -1,5 +1,4 @@
-import type { Dispatcher } from 'undici';
-import { z } from 'zod';
+import * as z from 'zod';
 import { basicAuthorization, OAuthAuth, ServicePlanAuth, type AccessToken, type Authenticator, type Credentials } from './auth.js';
 import {
   ChangeStoppedError,
@@ -10,7 +9,7 @@ import {
   type Operation,
   type RequestState,
 } from './errors.js';
-import { createDispatcher, DEFAULT_RETRY, DEFAULT_TIMEOUT_MS, exchange, type Reply, type RetrySettings } from './http.js';
+import { createDispatcher, DEFAULT_RETRY, DEFAULT_TIMEOUT_MS, exchange, type Connections, type Reply, type RetrySettings } from './http.js';
 import { toE164 } from './numbers.js';
 import {
   ErrorBody,
@@ -44,7 +43,7 @@ export type SinchClientOptions = Credentials & {
   /** Credentials that came with one request (HTTP mode behind a gateway), not the process's own. */
   perRequest?: boolean;
   /** Connections shared with other clients (from createDispatcher); a client closes only its own. */
-  dispatcher?: Dispatcher;
+  dispatcher?: Connections;
 };
 
 /** Told after each request of a change that takes several, with how many are done and in all; `message` says of what. */
@@ -78,7 +77,7 @@ interface Request {
 export class SinchGroupsClient {
   readonly #groupsUrl: string;
   readonly #auth: Authenticator;
-  readonly #dispatcher: Dispatcher;
+  readonly #dispatcher: Connections;
   readonly #ownsDispatcher: boolean;
   readonly #retry: RetrySettings;
   readonly #timeoutMs: number;

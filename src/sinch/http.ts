@@ -1,4 +1,4 @@
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { SinchTransportError, type Operation } from './errors.js';
 
 export interface RetrySettings {
@@ -42,12 +42,42 @@ export interface Reply {
   retryAfter?: { ms: number; until: Date };
 }
 
+// Undici is a large part of the code a server could load, and a server that is only started and listed
+// never sends a request: it is loaded with the first one. It is CommonJS, whose exports a dynamic import
+// gives as the default export alone once bundled.
+type Undici = (typeof import('undici'))['default'];
+let undici: Promise<Undici> | undefined;
+const loadUndici = () => (undici ??= import('undici').then((loaded) => loaded.default));
+
 /**
  * Keep-alive connections, at most `maxConnections` to one origin: further requests queue for a free
  * one rather than each opening a socket. Deadlines are the exchange's own, so undici's idle timeouts are off.
+ * The pool is made with the first request.
  */
-export function createDispatcher({ maxConnections = DEFAULT_MAX_CONNECTIONS }: { maxConnections?: number } = {}): Dispatcher {
-  return new Agent({ keepAliveTimeout: 10_000, connections: maxConnections, headersTimeout: 0, bodyTimeout: 0 });
+export class Connections {
+  #agent: Promise<Dispatcher> | undefined;
+
+  constructor(private readonly maxConnections: number) {}
+
+  agent(): Promise<Dispatcher> {
+    return (this.#agent ??= loadUndici().then(
+      ({ Agent }) => new Agent({ keepAliveTimeout: 10_000, connections: this.maxConnections, headersTimeout: 0, bodyTimeout: 0 }),
+    ));
+  }
+
+  /** Lets requests under way finish, then ends the connections. */
+  async close(): Promise<void> {
+    if (this.#agent) await (await this.#agent).close();
+  }
+
+  /** Ends the connections at once; requests under way fail. */
+  async destroy(): Promise<void> {
+    if (this.#agent) await (await this.#agent).destroy();
+  }
+}
+
+export function createDispatcher({ maxConnections = DEFAULT_MAX_CONNECTIONS }: { maxConnections?: number } = {}): Connections {
+  return new Connections(maxConnections);
 }
 
 /** How one attempt ended without a reply to hand back. */
@@ -67,7 +97,7 @@ type Attempt = { reply: Omit<Reply, 'attempts' | 'elapsedMs'> } | { failure: Fai
  * further attempt, but lets the one under way finish. Returns the last reply whatever its status.
  */
 export async function exchange(
-  dispatcher: Dispatcher,
+  connections: Connections,
   settings: RetrySettings,
   timeoutMs: number,
   call: Exchange,
@@ -75,8 +105,9 @@ export async function exchange(
 ): Promise<Reply> {
   const startedAt = Date.now();
   const deadline = startedAt + settings.maxElapsedMs;
+  const [{ request }, dispatcher] = await Promise.all([loadUndici(), connections.agent()]);
   for (let attempts = 1; ; attempts++) {
-    const outcome = await attempt(dispatcher, call, timeoutMs, deadline);
+    const outcome = await attempt(request, dispatcher, call, timeoutMs, deadline);
     const elapsedMs = Date.now() - startedAt;
     let retryable: boolean;
     let asked: number | undefined;
@@ -99,7 +130,7 @@ export async function exchange(
   }
 }
 
-async function attempt(dispatcher: Dispatcher, call: Exchange, timeoutMs: number, deadline: number): Promise<Attempt> {
+async function attempt(request: Undici['request'], dispatcher: Dispatcher, call: Exchange, timeoutMs: number, deadline: number): Promise<Attempt> {
   const controller = new AbortController();
   const bound: 'attempt' | 'all' = Date.now() + timeoutMs <= deadline ? 'attempt' : 'all';
   let expired = false;

@@ -1,4 +1,22 @@
-import { isSupportedCountry, parsePhoneNumberFromString, validatePhoneNumberLength, type CountryCode } from 'libphonenumber-js/min';
+import type { CountryCode } from 'libphonenumber-js/min';
+import { COUNTRIES } from './countries.js';
+
+type PhoneLibrary = typeof import('libphonenumber-js/min');
+
+// The number library and its metadata cost a tenth of start-up, and starting and listing the tools reads
+// no number: the library is loaded before the first list of numbers is read.
+let library: PhoneLibrary | undefined;
+let loading: Promise<PhoneLibrary> | undefined;
+
+/** Loads the number library, once. Whatever reads a number (normalizeNumber, normalizeList) awaits it first. */
+export async function loadPhoneNumbers(): Promise<void> {
+  library = await (loading ??= import('libphonenumber-js/min'));
+}
+
+function phoneLibrary(): PhoneLibrary {
+  if (!library) throw new Error('a phone number was read before loadPhoneNumbers() finished');
+  return library;
+}
 
 // Sinch takes numbers in international format, with or without "+" or "00", and ignores spaces,
 // dashes and brackets. Anything else in the string means it was not meant as a number.
@@ -22,7 +40,7 @@ const LENGTH_REASONS: Record<string, string> = {
 /** An ISO 3166 country code the number library knows, upper-cased; undefined when it is not one. */
 export function countryCode(setting: string): CountryCode | undefined {
   const code = setting.trim().toUpperCase();
-  return isSupportedCountry(code) ? code : undefined;
+  return COUNTRIES.has(code) ? (code as CountryCode) : undefined;
 }
 
 /** How many numbers one call may carry, unless SINCH_MAX_NUMBERS_PER_CALL says otherwise. */
@@ -75,6 +93,7 @@ export function normalizeNumber(raw: string): NumberCheck {
 }
 
 function possible(text: string, country?: CountryCode): NumberCheck {
+  const { parsePhoneNumberFromString, validatePhoneNumberLength } = phoneLibrary();
   const parsed = parsePhoneNumberFromString(text, country);
   if (parsed?.isPossible()) return { ok: true, e164: parsed.number };
   const lengthProblem = validatePhoneNumberLength(text, country);

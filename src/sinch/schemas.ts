@@ -1,5 +1,5 @@
-import { z } from 'zod';
-import { normalizeList, type NormalizedList } from './numbers.js';
+import * as z from 'zod';
+import { loadPhoneNumbers, normalizeList, type NormalizedList } from './numbers.js';
 
 /** Sinch refuses more than this many numbers in one create, replace, add or remove. */
 export const MAX_NUMBERS_PER_REQUEST = 10_000;
@@ -63,7 +63,8 @@ const entries = (max?: number) =>
     : z.array(z.string()).max(max, { error: (issue) => `has ${(issue.input as unknown[]).length} numbers; this takes at most ${max}` });
 
 /** A list of phone numbers, normalized to E.164 and de-duplicated; one bad entry refuses the list. */
-const phoneNumbers = (max?: number) => entries(max).transform((raw, ctx) => {
+const phoneNumbers = (max?: number) => entries(max).transform(async (raw, ctx) => {
+  await loadPhoneNumbers();
   const list = normalizeList(raw, { stopAfter: MAX_REPORTED_BAD_NUMBERS, keep: MAX_REPORTED_BAD_NUMBERS });
   refuseInvalid(ctx, list);
   return list.numbers;

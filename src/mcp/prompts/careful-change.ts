@@ -1,5 +1,5 @@
 import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { GroupId } from '../../sinch/schemas.js';
 import type { PromptDefinition } from '../prompt.js';
 import { completeGroupId, groupUri, membersUri } from '../resources/groups.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CreateGroupRequest, Group } from '../../sinch/schemas.js';
 import { recordApplied } from '../changes.js';
 import { numberEntries, numbersFile, NumbersReport, refuseInvalidNumbers, skipInvalid, takeNumbers } from '../number-input.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { readBefore, recordApplied } from '../changes.js';
 import { GroupCheck } from '../guards.js';
 import { label } from '../preview.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { writeAtomically } from '../../files/export.js';
 import { args, defineTool } from '../tool.js';
 import { membersUri } from '../resources/groups.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { numberList } from '../../sinch/schemas.js';
 import { findHolders, GroupRef, MAX_NUMBERS_FOUND, refOf } from '../find.js';
 import { defineTool } from '../tool.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Group } from '../../sinch/schemas.js';
 import { args, defineTool } from '../tool.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ChangeSummary, summarize } from '../../journal/query.js';
 import { wholeNumber } from '../../sinch/schemas.js';
 import { args, defineTool } from '../tool.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Group, ListGroupsRequest } from '../../sinch/schemas.js';
 import { defineTool } from '../tool.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { log } from '../../log.js';
 import { ChangeStoppedError } from '../../sinch/errors.js';
 import { numberList } from '../../sinch/schemas.js';

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { JournalEntry } from '../../journal/journal.js';
 import { SinchApiError } from '../../sinch/errors.js';
 import type { Group, ReplaceGroupBody, UpdateGroupBody } from '../../sinch/schemas.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Group, UpdateGroupRequest, type UpdateGroupBody } from '../../sinch/schemas.js';
 import { newlyAdded, readBefore, recordApplied } from '../changes.js';
 import { GroupCheck, NotAppliedError } from '../guards.js';
