@@ -1,8 +1,8 @@
 // The Claude Desktop extension: `npm run pack:mcpb` (after the build) writes dist/sinch-groups-mcp.mcpb, or the
 // file given with --out. Its tools and prompt are read from the server itself, so the manifest never drifts.
-import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { packExtension } from '@anthropic-ai/mcpb';
@@ -130,39 +130,22 @@ export async function buildManifest() {
   };
 }
 
-/**
- * The entry file and every chunk it loads, statically or on demand, as paths relative to `folder`. The build
- * leaves older chunks in dist/cli, so the bundle takes what the imports reach rather than what is there.
- */
-async function reachable(folder: string, entry: string): Promise<string[]> {
-  const found = new Set([entry]);
-  for (const file of found) {
-    const code = await readFile(join(folder, file), 'utf8');
-    for (const [, specifier] of code.matchAll(/(?:from|import)\s*\(?\s*"(\.\.?\/[^"]+\.js)"/g)) {
-      found.add(relative(folder, resolve(folder, dirname(file), specifier!)));
-    }
-  }
-  return [...found];
-}
-
 /** Lays out the bundle's files in a new folder: the built server without source maps, the manifest, README, LICENSE. */
 export async function stage(folder: string): Promise<void> {
   const from = join(ROOT, 'dist', 'cli');
   await stat(join(from, 'index.js')).catch(() => {
     throw new Error('dist/cli/index.js is missing: run npm run build first');
   });
-  for (const file of await reachable(from, 'index.js')) {
+  // The build starts from an empty dist/, so what is there is what runs, and a development build's source maps.
+  const files = (await readdir(from, { recursive: true })).map(String).filter((file) => file.endsWith('.js'));
+  for (const file of files) {
     await mkdir(dirname(join(folder, 'server', file)), { recursive: true });
     await copyFile(join(from, file), join(folder, 'server', file));
   }
   // The bundle is ES modules; with no package.json beside it, Node before 20.19 would read it as CommonJS.
   await writeFile(join(folder, 'server', 'package.json'), `${JSON.stringify({ type: 'module' })}\n`);
   await writeFile(join(folder, 'manifest.json'), `${JSON.stringify(await buildManifest(), null, 2)}\n`);
-  for (const file of ['README.md', 'LICENSE']) {
-    await copyFile(join(ROOT, file), join(folder, file)).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') throw error;
-    });
-  }
+  for (const file of ['README.md', 'LICENSE']) await copyFile(join(ROOT, file), join(folder, file));
 }
 
 export async function packMcpb(outputPath = MCPB_FILE): Promise<string> {

@@ -116,10 +116,10 @@ describe('the Claude Desktop extension', () => {
     expect(manifest.server.mcp_config.env).toEqual(Object.fromEntries(Object.entries(USER_CONFIG).map(([key, { env }]) => [env, `\${user_config.${key}}`])));
   });
 
-  test('holds the bundle, its package.json, the manifest and the README, and no source maps', async () => {
+  test('holds the bundle, its package.json, the manifest, README and LICENSE, and no source maps', async () => {
     const { readdir } = await import('node:fs/promises');
     const files = (await readdir(folder, { recursive: true })).map(String).sort();
-    expect(files.filter((file) => !file.startsWith('server/chunks/'))).toEqual(['README.md', 'manifest.json', 'server', 'server/chunks', 'server/index.js', 'server/package.json']);
+    expect(files.filter((file) => !file.startsWith('server/chunks/'))).toEqual(['LICENSE', 'README.md', 'manifest.json', 'server', 'server/chunks', 'server/index.js', 'server/package.json']);
     expect(files.filter((file) => !file.endsWith('.js') && file.startsWith('server/chunks/'))).toEqual([]);
   });
 
