@@ -136,7 +136,7 @@ export async function stage(folder: string): Promise<void> {
   await stat(join(from, 'index.js')).catch(() => {
     throw new Error('dist/cli/index.js is missing: run npm run build first');
   });
-  // The build starts from an empty dist/, so what is there is what runs, and a development build's source maps.
+  // Every build starts from an empty dist/, so its .js files are what runs; a development build's maps stay out.
   const files = (await readdir(from, { recursive: true })).map(String).filter((file) => file.endsWith('.js'));
   for (const file of files) {
     await mkdir(dirname(join(folder, 'server', file)), { recursive: true });
