@@ -8,13 +8,13 @@ import { pathToFileURL } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ListRootsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { describe, expect, vi } from 'vitest';
+import { describe, expect } from 'vitest';
 import { ConfigError, loadFileSettings, loadJournalSettings } from '../src/config.js';
 import { Journal, type JournalEntry } from '../src/journal/journal.js';
 import { defaultJournalPath } from '../src/journal/location.js';
 import { configureNumbers } from '../src/sinch/numbers.js';
 import type { Group } from '../src/sinch/schemas.js';
-import { bare, CLI, cleanEnv, membersOf as stored, number, numbers, refused, sinchEnv, tempDir, test as base, textOf, type Harness } from './harness.js';
+import { audited, bare, CLI, cleanEnv, membersOf as stored, number, numbers, refused, sinchEnv, tempDir, test as base, textOf, type Harness } from './harness.js';
 
 // Files the server may touch, imports and exports, the change journal with undo, and the audit line,
 // all through the SDK's client against the emulator, in temporary folders.
@@ -25,7 +25,7 @@ interface Files {
   /** The one folder the server may use for files. */
   allowed: string;
   journalPath: string;
-  /** The audit lines written to stderr, parsed. */
+  /** The audit lines of the servers this test started in memory, parsed. */
   audit: Record<string, unknown>[];
   /** The server with a journal, and `allowed` open to it. */
   h: Harness;
@@ -39,16 +39,8 @@ const test = base.extend<Files>({
   },
   journalPath: async ({ dir }, use) => use(join(dir, 'state', 'journal.jsonl')),
   audit: async ({}, use) => {
-    const lines: Record<string, unknown>[] = [];
-    const write = process.stderr.write.bind(process.stderr);
-    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk, ...rest) => {
-      const text = String(chunk);
-      if (!text.startsWith('{"ts"')) return write(chunk, ...(rest as []));
-      lines.push(JSON.parse(text));
-      return true;
-    });
-    await use(lines);
-    spy.mockRestore();
+    audited.length = 0;
+    await use(audited);
   },
   h: async ({ harness, allowed, journalPath }, use) => {
     await use(await harness({ journal: new Journal(journalPath), files: { folders: [allowed], roots: false } }));

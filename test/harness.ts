@@ -112,13 +112,25 @@ export const textOf = (result: CallToolResult) =>
 /** Retries as in production, but with delays short enough for a test suite. */
 export const FAST_RETRY = { minDelayMs: 5, maxDelayMs: 50 };
 
+/**
+ * The audit lines of the servers this test file started in memory, parsed, oldest first. They are kept here
+ * rather than written to stderr, where hundreds of them would bury the test run's own output.
+ */
+export const audited: Record<string, unknown>[] = [];
+
 /** The real server over its own Sinch client, connected to an SDK client in memory. */
 export async function connect(sinchOptions: SinchClientOptions, options: SessionOptions = {}): Promise<Connection> {
   const { elicit, capabilities = elicit ? { elicitation: {} } : {}, onResult, readOnly, only, ...serverOptions } = options;
   const sinch = new SinchGroupsClient({ ...sinchOptions, retry: { ...FAST_RETRY, ...sinchOptions.retry } });
   let server: McpServer;
   try {
-    server = createServer({ sinch, tools: selectTools(tools, { readOnly, only }), readOnly, ...serverOptions });
+    server = createServer({
+      sinch,
+      tools: selectTools(tools, { readOnly, only }),
+      readOnly,
+      audit: (line) => void audited.push(JSON.parse(line) as Record<string, unknown>),
+      ...serverOptions,
+    });
   } catch (error) {
     // Options the server refuses must not leave the Sinch client's connections open.
     await sinch.close();

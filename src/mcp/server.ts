@@ -35,6 +35,8 @@ export interface ServerOptions {
    * where no later request reaches this server and no stream outlives the request that opened it.
    */
   subscriptions?: boolean;
+  /** Where the audit line of each applied change goes; stderr unless told otherwise. */
+  audit?: (line: string) => void;
 }
 
 /** Tools that read or undo the journal, offered only with one. */
@@ -68,6 +70,7 @@ export function createServer({
   journal,
   files: fileSettings = { folders: [], roots: true },
   subscriptions = true,
+  audit,
 }: ServerOptions): McpServer {
   const offered = (readOnly ? tools.readOnly : tools.all).filter((tool) => journal || !JOURNAL_TOOLS.includes(tool.name));
   const server = new McpServer(
@@ -81,7 +84,7 @@ export function createServer({
   );
   const notifier = subscriptions ? trackSubscriptions(server) : NO_NOTICES;
   registerGroupResources(server, sinch);
-  const changes = new ChangeLog(sinch.accountId, journal);
+  const changes = new ChangeLog(sinch.accountId, journal, audit);
   if (journal) registerChangeResources(server, changes);
   if (!subscriptions) withoutResourceNotices(server);
   const files = new FileAccess(fileSettings);
