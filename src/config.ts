@@ -53,6 +53,16 @@ export function setting(env: NodeJS.ProcessEnv, name: string): string | undefine
 
 const UNFILLED = /^\$\{user_config\.[^}]*\}$/;
 
+/**
+ * What `sinch-groups-mcp config` prints where the credentials go: never values from the environment, which
+ * could be secrets. A configuration pasted with them unchanged is refused at start-up, not at the first call.
+ */
+export const PLACEHOLDERS = {
+  SINCH_SERVICE_PLAN_ID: 'your-service-plan-id',
+  SINCH_API_TOKEN: 'your-api-token',
+  SINCH_REGION: 'us',
+} as const;
+
 const SERVICE_PLAN = ['SINCH_SERVICE_PLAN_ID', 'SINCH_API_TOKEN'] as const;
 const OAUTH = ['SINCH_PROJECT_ID', 'SINCH_KEY_ID', 'SINCH_KEY_SECRET'] as const;
 /** Settings of a Sinch account, ignored on the emulator. */
@@ -73,6 +83,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, { perRequestCre
     concurrency: whole(env, 'SINCH_CONCURRENCY', DEFAULT_CONCURRENCY, 1),
     maxConnections: whole(env, 'SINCH_MAX_CONNECTIONS', DEFAULT_MAX_CONNECTIONS, 1),
   };
+  for (const name of SERVICE_PLAN) {
+    if (value(name) === PLACEHOLDERS[name]) {
+      throw new ConfigError(`${name} is still the placeholder "${PLACEHOLDERS[name]}": put in your own, or remove ${SERVICE_PLAN.join(' and ')} to use the built-in emulator`);
+    }
+  }
   const servicePlan = complete(SERVICE_PLAN, value, 'the service plan id and its API token');
   const oauth = complete(OAUTH, value, 'the project id, key id and key secret');
   if (perRequestCredentials) {

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { describe, expect } from 'vitest';
-import { launchOf, PLACEHOLDERS } from '../src/cli/config.js';
+import { launchOf } from '../src/cli/config.js';
+import { PLACEHOLDERS } from '../src/config.js';
 import { VERSION } from '../src/version.js';
 import { CLI, cleanEnv, spawnCli, tempDir, test } from './harness.js';
 
@@ -92,6 +93,21 @@ describe('sinch-groups-mcp config', () => {
     await writeFile(join(folder, 'index.js'), '');
     expect(launchOf(join(folder, 'index.js'), { platform: 'linux' })).toEqual({ command: 'npx', args: ['-y', `sinch-groups-mcp@${VERSION}`] });
     expect(launchOf(join(folder, 'index.js'), { platform: 'win32' })).toEqual({ command: 'cmd', args: ['/c', 'npx', '-y', `sinch-groups-mcp@${VERSION}`] });
+  });
+
+  test('installed by npx from a tarball, it prints npx with that tarball, which the registry would not have', async () => {
+    const cache = join(await tempDir(), '_npx', '3c4d');
+    const folder = join(cache, 'node_modules', 'sinch-groups-mcp', 'dist', 'cli');
+    await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, 'index.js'), '');
+    await writeFile(
+      join(cache, 'package.json'),
+      JSON.stringify({ dependencies: { 'sinch-groups-mcp': 'file:../../../tmp/x/sinch-groups-mcp-1.0.0.tgz' }, _npx: { packages: ['/tmp/x/sinch-groups-mcp-1.0.0.tgz'] } }),
+    );
+    expect(launchOf(join(folder, 'index.js'), { platform: 'linux' })).toEqual({
+      command: 'npx',
+      args: ['-y', '--package', '/tmp/x/sinch-groups-mcp-1.0.0.tgz', 'sinch-groups-mcp'],
+    });
   });
 
   test('a link to the entry file is followed to the file itself', async () => {

@@ -40,6 +40,13 @@ describe('configuration from the environment', () => {
     expect(loadNumberSettings({ SINCH_DEFAULT_COUNTRY: 'gb' })).toEqual({ defaultCountry: 'GB', maxPerCall: 200_000 });
   });
 
+  test("the placeholders `config` prints, pasted unchanged, are refused at start-up rather than sent to Sinch", () => {
+    expect(() => loadConfig({ SINCH_SERVICE_PLAN_ID: 'your-service-plan-id', SINCH_API_TOKEN: 'real-token' })).toThrow(
+      'SINCH_SERVICE_PLAN_ID is still the placeholder "your-service-plan-id": put in your own, or remove SINCH_SERVICE_PLAN_ID and SINCH_API_TOKEN to use the built-in emulator',
+    );
+    expect(() => loadConfig({ SINCH_SERVICE_PLAN_ID: 'abc123', SINCH_API_TOKEN: 'your-api-token' })).toThrow(/SINCH_API_TOKEN is still the placeholder/);
+  });
+
   test('service plan credentials default to the US region', () => {
     expect(loadConfig({ SINCH_SERVICE_PLAN_ID: 'plan1', SINCH_API_TOKEN: SECRET })).toEqual({
       mode: 'sinch',

@@ -1,4 +1,6 @@
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { PLACEHOLDERS } from '../config.js';
 import { log } from '../log.js';
 import { NAME, VERSION } from '../version.js';
 
@@ -11,13 +13,6 @@ export interface Launch {
   args: string[];
 }
 
-/** Placeholders only: printing a value from the environment could print a secret. */
-export const PLACEHOLDERS = {
-  SINCH_SERVICE_PLAN_ID: 'your-service-plan-id',
-  SINCH_API_TOKEN: 'your-api-token',
-  SINCH_REGION: 'us',
-} as const;
-
 const SERVER = 'sinch-groups';
 
 /**
@@ -27,10 +22,26 @@ const SERVER = 'sinch-groups';
  */
 export function launchOf(entry: string, { execPath = process.execPath, platform = process.platform } = {}): Launch {
   const real = realpathSync(entry);
-  if (!real.replaceAll('\\', '/').includes('/_npx/')) return { command: execPath, args: [real] };
-  const npx = ['-y', `${NAME}@${VERSION}`];
+  const cache = /^(.*[\\/]_npx[\\/][^\\/]+)[\\/]node_modules[\\/]/.exec(real)?.[1];
+  if (cache === undefined) return { command: execPath, args: [real] };
+  const local = localSpec(cache);
+  const npx = local ? ['-y', '--package', local, NAME] : ['-y', `${NAME}@${VERSION}`];
   // npx is a .cmd script on Windows, which clients spawn without a shell cannot start by itself.
   return platform === 'win32' ? { command: 'cmd', args: ['/c', 'npx', ...npx] } : { command: 'npx', args: npx };
+}
+
+/**
+ * The tarball or folder npx installed this copy from, when it was not the registry (npx records what it was
+ * asked for in its cache folder's package.json): `sinch-groups-mcp@VERSION` would not be found there.
+ */
+function localSpec(cache: string): string | undefined {
+  try {
+    const manifest = JSON.parse(readFileSync(join(cache, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; _npx?: { packages?: string[] } };
+    if (!manifest.dependencies?.[NAME]?.startsWith('file:')) return undefined;
+    return manifest._npx?.packages?.find((spec) => isAbsolute(spec));
+  } catch {
+    return undefined;
+  }
 }
 
 /** The configuration block for a client, in its own format, and a hint on where it goes. */
