@@ -513,6 +513,6 @@ describe.concurrent('the command line over HTTP (--http)', { timeout: 15_000 }, 
     void exited.then((value) => (code = value));
     await until(() => code !== undefined || /serving MCP at/.test(stderr()), 'the server', 5_000);
     expect(stderr()).not.toMatch(/failed to start/);
-    expect(stderr()).toMatch(/serving MCP at http:\/\/\[::1\]:\d+\/mcp/);
+    expect(stderr()).toMatch(/serving MCP at http:\/\/\[::1\]:\d+\/mcp \(no authentication: every program and user on this machine can call it\)/);
   });
 });

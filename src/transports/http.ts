@@ -146,7 +146,9 @@ export async function serveHttp({ host, port, perRequestCredentials, files: file
 
   const http = await startHttpServer({ ...settings, gate, serverFor });
   const required = [settings.authToken && 'bearer token', settings.oauth && `OAuth for ${settings.oauth.resource}`].filter(Boolean);
-  log(`serving MCP at ${http.url}${required.length > 0 ? ` (${required.join(' or ')} required)` : ''}`);
+  // Only loopback may be served without authentication, and there it is open to every local program and user.
+  const access = required.length > 0 ? `${required.join(' or ')} required` : 'no authentication: every program and user on this machine can call it';
+  log(`serving MCP at ${http.url} (${access})`);
   stopOnSignals(calls, {
     graceMs: SHUTDOWN_GRACE_MS,
     stopMs: STOP_WAIT_MS,
