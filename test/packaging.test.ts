@@ -34,10 +34,19 @@ describe('server.json', () => {
     const source = await variablesInSource();
     expect(source).toContain('SINCH_SERVICE_PLAN_ID');
     expect(source).toContain('MCP_AUTH_TOKEN');
-    const later = ['MCP_PUBLIC_URL', 'MCP_OAUTH_ISSUER', 'MCP_OAUTH_INTROSPECTION_URL', 'MCP_OAUTH_CLIENT_ID', 'MCP_OAUTH_CLIENT_SECRET'];
-    expect(variablesOf(http!).sort()).toEqual([...new Set([...source, ...later])].sort());
+    expect(variablesOf(http!).sort()).toEqual([...source].sort());
     expect(variablesOf(stdio!).sort()).toEqual(source.filter((name) => !HTTP_ONLY.test(name)).sort());
-    expect(http!.transport).toEqual({ type: 'streamable-http', url: 'http://127.0.0.1:3000/mcp' });
+  });
+
+  test('the --http entry reaches the server on the port it is given, with the token it was started with', () => {
+    const { transport, packageArguments } = http as unknown as {
+      transport: { url: string; headers: { name: string; value: string; isSecret?: boolean }[] };
+      packageArguments: { name?: string; valueHint?: string; default?: string }[];
+    };
+    expect(transport.url).toBe('http://127.0.0.1:{port}/mcp');
+    expect(packageArguments).toContainEqual(expect.objectContaining({ name: '--port', valueHint: 'port', default: '3000' }));
+    expect(transport.headers).toEqual([expect.objectContaining({ name: 'Authorization', value: 'Bearer {MCP_AUTH_TOKEN}', isSecret: true })]);
+    expect(variablesOf(http!)).toContain('MCP_AUTH_TOKEN');
   });
 
   test('tokens and secrets are secret, nothing is required, HTTP-mode variables say so', () => {
