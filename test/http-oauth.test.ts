@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -85,22 +86,33 @@ async function authorizationServer(resource: string) {
 
 /**
  * A minimal issuer with a path (RFC 8414 metadata at /.well-known/oauth-authorization-server/tenant) and a
- * JWKS it can rotate; `mint` signs tokens with any of its keys, published or not.
+ * JWKS it can rotate; `mint` signs tokens with any of its keys, published or not. `site` says how its
+ * endpoints answer, and counts what they are asked.
  */
 async function handMadeIssuer() {
   const keys = new Map<string, { privateKey: CryptoKey; jwk: JWK }>();
   const published = new Set<string>();
-  let jwksFetches = 0;
-  const site = await listen((req, res) => {
-    const json = (body: unknown) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    if (req.url === '/.well-known/oauth-authorization-server/tenant') return json({ issuer: `${site.url}/tenant`, jwks_uri: `${site.url}/tenant/jwks` });
+  const site = {
+    metadataStatus: 200,
+    jwksStatus: 200,
+    /** Overrides of the metadata document. */
+    metadata: {} as Record<string, unknown>,
+    jwksFetches: 0,
+    requests: 0,
+  };
+  const server = await listen((req, res) => {
+    site.requests += 1;
+    const json = (body: unknown, status = 200) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    if (req.url === '/.well-known/oauth-authorization-server/tenant') {
+      return json({ issuer: `${server.url}/tenant`, jwks_uri: `${server.url}/tenant/jwks`, ...site.metadata }, site.metadataStatus);
+    }
     if (req.url === '/tenant/jwks') {
-      jwksFetches += 1;
-      return json({ keys: [...published].map((kid) => keys.get(kid)!.jwk) });
+      site.jwksFetches += 1;
+      return json({ keys: [...published].map((kid) => keys.get(kid)!.jwk) }, site.jwksStatus);
     }
     res.writeHead(404).end();
   });
-  const issuer = `${site.url}/tenant`;
+  const issuer = `${server.url}/tenant`;
   async function addKey(kid: string, publish = true) {
     const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
     keys.set(kid, { privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' } });
@@ -109,18 +121,34 @@ async function handMadeIssuer() {
   await addKey('k1');
   return {
     issuer,
+    site,
     addKey,
     publish: (kid: string) => void published.add(kid),
-    jwksFetches: () => jwksFetches,
-    close: () => site.close(),
+    jwksFetches: () => site.jwksFetches,
+    /** The public key `kid` as the JWKS publishes it. */
+    jwk: (kid: string) => keys.get(kid)!.jwk,
+    close: () => server.close(),
     /** A JWT access token; claims override the defaults (a valid token for `audience` with both scopes, living 10 minutes). */
-    mint(audience: string, claims: Record<string, unknown> = {}, { kid = 'k1', lifetime = 600 } = {}) {
+    mint(audience: string, claims: Record<string, unknown> = {}, { kid = 'k1', lifetime = 600, typ = 'at+jwt' as string | undefined } = {}) {
       const now = Math.floor(Date.now() / 1000);
       return new SignJWT({ iss: issuer, aud: audience, sub: 'bob', client_id: 'script-1', scope: 'groups:read groups:write', iat: now, exp: now + lifetime, ...claims })
-        .setProtectedHeader({ alg: 'ES256', kid, typ: 'at+jwt' })
+        .setProtectedHeader({ alg: 'ES256', kid, ...(typ !== undefined && { typ }) })
         .sign(keys.get(kid)!.privateKey);
     },
   };
+}
+
+/** A JWT with any header and claims, and `signature` (none by default) as its third part. */
+const unsigned = (header: Record<string, unknown>, claims: Record<string, unknown>, signature = '') =>
+  `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${signature}`;
+
+/** The claims of a valid token of `issuer` for `audience`, for tokens made by hand. */
+const claimsFor = (issuer: string, audience: string) => ({ iss: issuer, aud: audience, sub: 'mallory', scope: 'groups:read groups:write', exp: Math.floor(Date.now() / 1000) + 600 });
+
+/** HS256 keyed with the issuer's public key (as its JWKS publishes it), which anyone can read: the algorithm confusion attack. */
+function hs256WithPublicKey(jwk: JWK, claims: Record<string, unknown>): string {
+  const input = unsigned({ alg: 'HS256', kid: jwk.kid, typ: 'at+jwt' }, claims).slice(0, -1);
+  return `${input}.${createHmac('sha256', JSON.stringify(jwk)).update(input).digest('base64url')}`;
 }
 
 /** An OAuth client as an MCP host keeps one: in memory, its redirect never served; the test follows the authorization URL itself. */
@@ -198,6 +226,8 @@ interface Setup {
   url: string;
   as: Awaited<ReturnType<typeof authorizationServer>>;
   other: Awaited<ReturnType<typeof handMadeIssuer>>;
+  /** A configured issuer whose keys cannot be fetched. */
+  down: Awaited<ReturnType<typeof handMadeIssuer>>;
   stderr(): string;
 }
 
@@ -210,31 +240,33 @@ const it = test.extend<{ setup: Setup }>({
       const url = `http://127.0.0.1:${port}/mcp`;
       const as = await authorizationServer(url);
       const other = await handMadeIssuer();
+      const down = await handMadeIssuer();
+      down.site.jwksStatus = 502;
       const sinch = await startEmulator();
-      const env = cleanEnv({ ...sinchEnv(sinch), MCP_OAUTH_ISSUER: `${as.issuer}, ${other.issuer}`, MCP_PUBLIC_URL: url, MCP_AUTH_TOKEN: STATIC_TOKEN });
+      const env = cleanEnv({ ...sinchEnv(sinch), MCP_OAUTH_ISSUER: `${as.issuer}, ${other.issuer}, ${down.issuer}`, MCP_PUBLIC_URL: url, MCP_AUTH_TOKEN: STATIC_TOKEN });
       const server = spawnCli(['--http', '--port', String(port)], env);
       let code: number | null | undefined;
       void server.exited.then((value) => (code = value));
       await until(() => code !== undefined || /serving MCP at/.test(server.stderr()), 'the server', 10_000);
       if (code !== undefined) throw new Error(`the server exited with ${code}: ${server.stderr()}`);
-      await use({ url, as, other, stderr: server.stderr });
+      await use({ url, as, other, down, stderr: server.stderr });
       server.child.kill('SIGKILL');
       await server.exited;
-      await Promise.all([as.close(), other.close(), sinch.close()]);
+      await Promise.all([as.close(), other.close(), down.close(), sinch.close()]);
     },
     { scope: 'file' },
   ],
 });
 
 describe('the HTTP mode with OAuth (MCP_OAUTH_ISSUER)', { timeout: 20_000 }, () => {
-  it('publishes its protected resource metadata at both well-known paths', async ({ setup: { url, as, other } }) => {
+  it('publishes its protected resource metadata at both well-known paths', async ({ setup: { url, as, other, down } }) => {
     const origin = new URL(url).origin;
     for (const path of ['/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp']) {
       const response = await fetch(origin + path);
       expect(response.status).toBe(200);
       expect(await response.json()).toEqual({
         resource: url,
-        authorization_servers: [as.issuer, other.issuer],
+        authorization_servers: [as.issuer, other.issuer, down.issuer],
         scopes_supported: ['groups:read', 'groups:write'],
         bearer_methods_supported: ['header'],
         resource_name: 'Sinch SMS groups',
@@ -258,7 +290,7 @@ describe('the HTTP mode with OAuth (MCP_OAUTH_ISSUER)', { timeout: 20_000 }, () 
     });
   });
 
-  it('an MCP client discovers the authorization server, registers, authorizes with PKCE and the resource, and changes a group; the audit line names the user and client', async ({
+  it('an MCP client discovers the authorization server, registers, authorizes with PKCE and the resource, and changes a group; the audit line names the issuer, user and client', async ({
     setup: { url, as, stderr },
   }) => {
     as.login.sub = 'alice';
@@ -272,7 +304,7 @@ describe('the HTTP mode with OAuth (MCP_OAUTH_ISSUER)', { timeout: 20_000 }, () 
     const groupId = (created.structuredContent as { id: string }).id;
     await until(() => stderr().includes(groupId), 'the audit line');
     const audit = stderr().split('\n').find((line) => line.includes(groupId) && line.startsWith('{'))!;
-    expect(JSON.parse(audit)).toMatchObject({ event: 'change', tool: 'create_group', group_id: groupId, sub: 'alice', client_id: oauth.registered!.client_id });
+    expect(JSON.parse(audit)).toMatchObject({ event: 'change', tool: 'create_group', group_id: groupId, iss: as.issuer, sub: 'alice', client_id: oauth.registered!.client_id });
     // The token reaches neither the log nor Sinch.
     expect(stderr()).not.toContain(token);
     await client.close();
@@ -318,12 +350,28 @@ describe('the HTTP mode with OAuth (MCP_OAUTH_ISSUER)', { timeout: 20_000 }, () 
       return `${header}.${claims}.${signature}`;
     }, /signature/],
     ['opaque, with no introspection configured', async () => 'opaque-token-0123456789', /not a JWT/],
+    ['without exp, validly signed', (o: Setup['other'], url: string) => o.mint(url, { exp: undefined }), /exp claim/],
+    ['signed with HS256 keyed with the published public key', async (o: Setup['other'], url: string) => hs256WithPublicKey(o.jwk('k1'), claimsFor(o.issuer, url)), /not a valid JWT/],
+    ['unsigned (alg none)', async (o: Setup['other'], url: string) => unsigned({ alg: 'none', typ: 'at+jwt' }, claimsFor(o.issuer, url)), /not a valid JWT/],
+    ['of another type (typ rt+jwt)', (o: Setup['other'], url: string) => o.mint(url, {}, { typ: 'rt+jwt' }), /not an access token/],
   ] as const)('a token %s gets 401 invalid_token and reaches nothing', async ([, token, reason], { setup: { url, other } }) => {
     const reply = await post(url, await token(other, url), rpc('tools/call', { name: 'create_group', arguments: { name: 'Never' } }));
     expect(reply.status).toBe(401);
     const parts = challenge(reply.challenge);
     expect(parts).toMatchObject({ error: 'invalid_token', scope: 'groups:read groups:write', resource_metadata: `${new URL(url).origin}/.well-known/oauth-protected-resource/mcp` });
     expect(parts.error_description).toMatch(reason);
+  });
+
+  it("a token whose issuer's keys cannot be fetched gets 503 with Retry-After, not 401: it cannot be judged now", async ({ setup: { url, down } }) => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${await down.mint(url)}` },
+      body: JSON.stringify(rpc('tools/list')),
+    });
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('5');
+    expect(response.headers.get('www-authenticate')).toBeNull();
+    expect((await response.json()).error.message).toMatch(/^Service unavailable: the token cannot be checked now, as the issuer's keys could not be fetched: .* answered HTTP 502/);
   });
 
   it('a token of the authorization server minted by another key under its name is refused', async ({ setup: { url, as, other } }) => {
@@ -358,14 +406,21 @@ describe('the HTTP mode with OAuth (MCP_OAUTH_ISSUER)', { timeout: 20_000 }, () 
 
 describe('the token verifier', () => {
   afterEach(() => void vi.useRealTimers());
+  const resource = 'https://mcp.example.com/mcp';
 
-  it('fetches the keys again for a key id it does not know (key rotation), at most once every 30 s', async ({ defer }) => {
-    vi.useFakeTimers({ toFake: ['Date'] });
+  /** A verifier for the hand-made issuer, both closed after the test. */
+  async function verifierOf(defer: (close: () => Promise<unknown>) => void) {
     const other = await handMadeIssuer();
     defer(() => other.close());
-    const resource = 'https://mcp.example.com/mcp';
-    const verifier = createVerifier({ resource, issuers: [other.issuer] });
-    expect(await verifier.verify(await other.mint(resource))).toEqual({ sub: 'bob', clientId: 'script-1', scopes: ['groups:read', 'groups:write'], expiresAt: expect.any(Number) });
+    return { other, verifier: createVerifier({ resource, issuers: [other.issuer] }) };
+  }
+
+  it('fetches the keys once for tokens signed with a key it knows, and again for a key id it does not know (key rotation), at most once every 30 s', async ({ defer }) => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const { other, verifier } = await verifierOf(defer);
+    const expected = { iss: other.issuer, sub: 'bob', clientId: 'script-1', scopes: ['groups:read', 'groups:write'], expiresAt: expect.any(Number) };
+    expect(await verifier.verify(await other.mint(resource))).toEqual(expected);
+    expect(await verifier.verify(await other.mint(resource, { sub: 'bob' }))).toEqual(expected);
     expect(other.jwksFetches()).toBe(1);
     await other.addKey('k2', false);
     const rotated = await other.mint(resource, {}, { kid: 'k2' });
@@ -378,37 +433,191 @@ describe('the token verifier', () => {
     expect(other.jwksFetches()).toBe(fetchesBefore + 1);
   });
 
+  it('tokens naming unknown keys make it fetch the keys again once in 30 s, however many come', async ({ defer }) => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const { other, verifier } = await verifierOf(defer);
+    await verifier.verify(await other.mint(resource));
+    await other.addKey('k2', false);
+    await other.addKey('k3', false);
+    vi.setSystemTime(Date.now() + 31_000);
+    await expect(verifier.verify(await other.mint(resource, {}, { kid: 'k2' }))).rejects.toThrow(/a key its issuer does not publish/);
+    expect(other.jwksFetches()).toBe(2);
+    vi.setSystemTime(Date.now() + 29_000);
+    await expect(verifier.verify(await other.mint(resource, {}, { kid: 'k3' }))).rejects.toThrow(/a key its issuer does not publish/);
+    expect(other.jwksFetches()).toBe(2);
+  });
+
+  it('allows 30 s of clock skew on exp and nbf, no more', async ({ defer }) => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const { other, verifier } = await verifierOf(defer);
+    const now = Math.floor(Date.now() / 1000);
+    expect((await verifier.verify(await other.mint(resource, { exp: now - 20 }))).sub).toBe('bob');
+    await expect(verifier.verify(await other.mint(resource, { exp: now - 40 }))).rejects.toThrow(/expired/);
+    expect((await verifier.verify(await other.mint(resource, { nbf: now + 20 }))).sub).toBe('bob');
+    await expect(verifier.verify(await other.mint(resource, { nbf: now + 40 }))).rejects.toThrow(/not valid yet/);
+  });
+
+  it('accepts the JWT types access tokens come with (RFC 9068 at+jwt, or JWT, or none), and refuses any other', async ({ defer }) => {
+    const { other, verifier } = await verifierOf(defer);
+    for (const typ of ['at+jwt', 'application/at+jwt', 'AT+JWT', 'JWT', undefined]) {
+      expect((await verifier.verify(await other.mint(resource, {}, { typ }))).sub, String(typ)).toBe('bob');
+    }
+    for (const typ of ['rt+jwt', 'application/logout+jwt', 'JOSE']) {
+      await expect(verifier.verify(await other.mint(resource, {}, { typ })), typ).rejects.toThrow(/not an access token/);
+    }
+  });
+
+  it('keys that cannot be fetched make tokens uncheckable for now, not invalid; the endpoint is asked again after 5 s, and keys already fetched go on serving', async ({ defer }) => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const { other, verifier } = await verifierOf(defer);
+    other.site.jwksStatus = 502;
+    const token = await other.mint(resource);
+    await expect(verifier.verify(token)).rejects.toThrow(AuthServerUnavailable);
+    await expect(verifier.verify(token)).rejects.toThrow(/the issuer's keys could not be fetched: .* answered HTTP 502/);
+    expect(other.jwksFetches()).toBe(1);
+    vi.setSystemTime(Date.now() + 5_000);
+    other.site.jwksStatus = 200;
+    expect((await verifier.verify(token)).sub).toBe('bob');
+    expect(other.jwksFetches()).toBe(2);
+    // Down again when a token names a new key: that token cannot be judged, but those signed with known keys can.
+    other.site.jwksStatus = 502;
+    await other.addKey('k2');
+    vi.setSystemTime(Date.now() + 31_000);
+    await expect(verifier.verify(await other.mint(resource, {}, { kid: 'k2' }))).rejects.toThrow(AuthServerUnavailable);
+    expect((await verifier.verify(await other.mint(resource))).sub).toBe('bob');
+    expect(other.jwksFetches()).toBe(3);
+  });
+
   it('an issuer whose metadata cannot be fetched makes the token uncheckable for now, not invalid', async () => {
-    const verifier = createVerifier({ resource: 'https://mcp.example.com/mcp', issuers: ['http://127.0.0.1:1/nowhere'] });
-    const token = `${Buffer.from('{"alg":"ES256"}').toString('base64url')}.${Buffer.from(JSON.stringify({ iss: 'http://127.0.0.1:1/nowhere' })).toString('base64url')}.c2ln`;
+    const verifier = createVerifier({ resource, issuers: ['http://127.0.0.1:1/nowhere'] });
+    const token = unsigned({ alg: 'ES256' }, { iss: 'http://127.0.0.1:1/nowhere' }, 'c2ln');
     await expect(verifier.verify(token)).rejects.toThrow(AuthServerUnavailable);
   });
 
-  it('introspects opaque tokens (RFC 7662), checking active, audience, expiry and scopes, with the client credentials', async ({ defer }) => {
-    const resource = 'https://mcp.example.com/mcp';
-    const answers: Record<string, Record<string, unknown>> = {
-      good: { active: true, aud: resource, sub: 'dave', client_id: 'c1', scope: 'groups:read', exp: Math.floor(Date.now() / 1000) + 60 },
-      inactive: { active: false },
-      elsewhere: { active: true, aud: 'https://elsewhere.example', scope: 'groups:read' },
-      expired: { active: true, aud: [resource], scope: 'groups:read', exp: Math.floor(Date.now() / 1000) - 120 },
-    };
-    const seen: string[] = [];
-    const endpoint = await listen((req, res) => {
+  it('metadata naming another issuer is not used (RFC 8414 3.3): tokens are uncheckable for now', async ({ defer }) => {
+    const { other, verifier } = await verifierOf(defer);
+    other.site.metadata = { issuer: 'https://elsewhere.example/tenant' };
+    await expect(verifier.verify(await other.mint(resource))).rejects.toThrow(AuthServerUnavailable);
+    await expect(verifier.verify(await other.mint(resource))).rejects.toThrow(/names issuer "https:\/\/elsewhere.example\/tenant"/);
+    expect(other.jwksFetches()).toBe(0);
+  });
+
+  it('a failed discovery is kept for 10 s, so tokens naming the issuer do not make the server ask it each time', async ({ defer }) => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const { other, verifier } = await verifierOf(defer);
+    other.site.metadataStatus = 500;
+    // Unsigned: naming a configured issuer is enough to start a discovery.
+    const token = unsigned({ alg: 'ES256', kid: 'k1' }, claimsFor(other.issuer, resource), 'c2ln');
+    await expect(verifier.verify(token)).rejects.toThrow(AuthServerUnavailable);
+    const asked = other.site.requests;
+    expect(asked).toBeGreaterThan(0);
+    vi.setSystemTime(Date.now() + 9_000);
+    await expect(verifier.verify(token)).rejects.toThrow(AuthServerUnavailable);
+    expect(other.site.requests).toBe(asked);
+    vi.setSystemTime(Date.now() + 1_000);
+    other.site.metadataStatus = 200;
+    expect((await verifier.verify(await other.mint(resource))).sub).toBe('bob');
+  });
+
+  it.for([
+    ['that is not a URL', 'keys.json', /must be a URL/],
+    ['in http off loopback', 'http://keys.example.com/jwks', /must be an https URL/],
+    ['with credentials', 'https://user:password@keys.example.com/jwks', /must not carry credentials/],
+  ] as const)('a jwks_uri %s makes tokens uncheckable for now, and is not asked', async ([, uri, reason], { defer }) => {
+    const { other, verifier } = await verifierOf(defer);
+    other.site.metadata = { jwks_uri: uri };
+    const refusal = verifier.verify(await other.mint(resource));
+    await expect(refusal).rejects.toThrow(AuthServerUnavailable);
+    await expect(refusal).rejects.toThrow(reason);
+  });
+
+  /** An RFC 7662 endpoint answering `answers[prefix]` for a token `prefix-…` (inactive otherwise), and counting what it is asked. */
+  async function introspection(defer: (close: () => Promise<unknown>) => void, answers: Record<string, Record<string, unknown>>) {
+    const endpoint = { status: 200, asked: new Map<string, number>(), authorizations: [] as string[] };
+    const site = await listen((req, res) => {
       let body = '';
       req.on('data', (chunk: Buffer) => (body += chunk.toString()));
       req.on('end', () => {
-        seen.push(req.headers.authorization ?? '');
+        endpoint.authorizations.push(req.headers.authorization ?? '');
         const token = new URLSearchParams(body).get('token') ?? '';
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answers[token.replace(/-.*/, '')] ?? { active: false }));
+        endpoint.asked.set(token, (endpoint.asked.get(token) ?? 0) + 1);
+        res.writeHead(endpoint.status, { 'content-type': 'application/json' }).end(JSON.stringify(answers[token.replace(/-.*/, '')] ?? { active: false }));
       });
     });
-    defer(() => endpoint.close());
-    const verifier = createVerifier({ resource, issuers: ['https://as.example.com'], introspection: { url: `${endpoint.url}/introspect`, clientId: 'rs', clientSecret: 'rs-secret-0123456789' } });
-    expect(await verifier.verify('good-opaque-token')).toEqual({ sub: 'dave', clientId: 'c1', scopes: ['groups:read'], expiresAt: answers.good!.exp });
-    expect(seen[0]).toBe(`Basic ${Buffer.from('rs:rs-secret-0123456789').toString('base64')}`);
-    for (const [token, reason] of [['inactive-x', /not active/], ['elsewhere-x', /not issued for this resource/], ['expired-x', /expired/]] as const) {
+    defer(() => site.close());
+    const verifier = createVerifier({ resource, issuers: ['https://as.example.com'], introspection: { url: `${site.url}/introspect`, clientId: 'rs', clientSecret: 'rs-secret-0123456789' } });
+    return { endpoint, verifier };
+  }
+
+  it('introspects opaque tokens (RFC 7662), checking active, type, issuer, audience, expiry, nbf and scopes, with the client credentials', async ({ defer }) => {
+    const now = Math.floor(Date.now() / 1000);
+    const valid = { active: true, aud: resource, scope: 'groups:read' };
+    const { endpoint, verifier } = await introspection(defer, {
+      good: { ...valid, iss: 'https://as.example.com', sub: 'dave', client_id: 'c1', exp: now + 60 },
+      bearer: { ...valid, token_type: 'Bearer' },
+      access: { ...valid, token_type: 'access_token' },
+      inactive: { active: false },
+      elsewhere: { ...valid, aud: 'https://elsewhere.example' },
+      expired: { ...valid, aud: [resource], exp: now - 120 },
+      foreign: { ...valid, iss: 'https://evil.example' },
+      early: { ...valid, nbf: now + 120 },
+      refresh: { ...valid, token_type: 'refresh_token' },
+    });
+    expect(await verifier.verify('good-opaque-token')).toEqual({ iss: 'https://as.example.com', sub: 'dave', clientId: 'c1', scopes: ['groups:read'], expiresAt: now + 60 });
+    expect(endpoint.authorizations[0]).toBe(`Basic ${Buffer.from('rs:rs-secret-0123456789').toString('base64')}`);
+    for (const token of ['bearer-x', 'access-x']) expect((await verifier.verify(token)).scopes).toEqual(['groups:read']);
+    for (const [token, reason] of [
+      ['inactive-x', /not active/],
+      ['elsewhere-x', /not issued for this resource/],
+      ['expired-x', /expired/],
+      ['foreign-x', /issuer this server does not accept/],
+      ['early-x', /not valid yet/],
+      ['refresh-x', /not an access token/],
+    ] as const) {
       await expect(verifier.verify(token)).rejects.toThrow(reason);
     }
+  });
+
+  it('keeps introspection answers: a valid token up to 60 s and never past its exp, a refused one 10 s, a failure not at all', async ({ defer }) => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const now = Math.floor(Date.now() / 1000);
+    const valid = { active: true, aud: resource, scope: 'groups:read' };
+    const { endpoint, verifier } = await introspection(defer, { long: { ...valid, exp: now + 3600 }, short: { ...valid, exp: now + 20 } });
+    const asked = (token: string) => endpoint.asked.get(token) ?? 0;
+    await Promise.all([verifier.verify('long-x'), verifier.verify('long-x'), verifier.verify('short-x')]);
+    await expect(verifier.verify('inactive-x')).rejects.toThrow(/not active/);
+    expect([asked('long-x'), asked('short-x'), asked('inactive-x')]).toEqual([1, 1, 1]);
+
+    vi.setSystemTime(Date.now() + 9_999);
+    await verifier.verify('long-x');
+    await verifier.verify('short-x');
+    await expect(verifier.verify('inactive-x')).rejects.toThrow(/not active/);
+    expect([asked('long-x'), asked('short-x'), asked('inactive-x')]).toEqual([1, 1, 1]);
+
+    vi.setSystemTime(Date.now() + 10_001);
+    await verifier.verify('short-x');
+    await expect(verifier.verify('inactive-x')).rejects.toThrow(/not active/);
+    expect([asked('short-x'), asked('inactive-x')]).toEqual([2, 2]);
+
+    vi.setSystemTime(Date.now() + 40_000);
+    await verifier.verify('long-x');
+    expect(asked('long-x')).toBe(2);
+
+    endpoint.status = 500;
+    await expect(verifier.verify('down-x')).rejects.toThrow(AuthServerUnavailable);
+    endpoint.status = 200;
+    await expect(verifier.verify('down-x')).rejects.toThrow(/not active/);
+    expect(asked('down-x')).toBe(2);
+  });
+
+  it('keeps at most 1,000 introspection answers, dropping the oldest first', async ({ defer }) => {
+    const { endpoint, verifier } = await introspection(defer, { good: { active: true, aud: resource, scope: 'groups:read' } });
+    const tokens = Array.from({ length: 1_001 }, (_, i) => `good-${i}`);
+    await verifier.verify(tokens[0]!);
+    for (let from = 1; from < tokens.length; from += 100) await Promise.all(tokens.slice(from, from + 100).map((token) => verifier.verify(token)));
+    await verifier.verify(tokens[1_000]!);
+    await verifier.verify(tokens[0]!);
+    expect([endpoint.asked.get(tokens[0]!), endpoint.asked.get(tokens[1_000]!)]).toEqual([2, 1]);
   });
 });
 

@@ -41,6 +41,8 @@ export interface GateOptions {
 /** Where clients look for an authorization server (RFC 8414, OpenID Connect, and the MCP 2025-03-26 fallbacks). */
 const OAUTH_PATHS = /^\/(\.well-known\/(oauth-authorization-server|openid-configuration|oauth-protected-resource)(\/.*)?|register|authorize|token)$/;
 const PRM_PATH = '/.well-known/oauth-protected-resource';
+/** When to ask again after the authorization server could not be reached: about as long as the verifier keeps such a failure. */
+const RETRY_AFTER_S = 5;
 
 /** Authentication and scopes of the HTTP mode: the static token, OAuth access tokens, or neither (loopback only). */
 export function createGate({ staticToken, oauth, writeTools }: GateOptions): Gate {
@@ -76,11 +78,11 @@ export function createGate({ staticToken, oauth, writeTools }: GateOptions): Gat
       } catch (error) {
         if (error instanceof InvalidToken) throw unauthorized(error.message);
         if (error instanceof AuthServerUnavailable) {
-          throw new AuthRefusal(503, `Service unavailable: the token cannot be checked now, as ${error.message}`);
+          throw new AuthRefusal(503, `Service unavailable: the token cannot be checked now, as ${error.message}`, undefined, RETRY_AFTER_S);
         }
         throw error;
       }
-      const { scopes, sub, clientId, expiresAt } = verified;
+      const { scopes, iss, sub, clientId, expiresAt } = verified;
       if (!scopes.includes(SCOPES.read) && !scopes.includes(SCOPES.write)) {
         throw insufficient(SCOPES.read, `the token grants neither ${SCOPES.read} nor ${SCOPES.write}`);
       }
@@ -93,7 +95,7 @@ export function createGate({ staticToken, oauth, writeTools }: GateOptions): Gat
           scopes,
           resource: new URL(settings.resource),
           ...(expiresAt !== undefined && { expiresAt }),
-          ...(sub !== undefined && { extra: { sub } }),
+          extra: { ...(iss !== undefined && { iss }), ...(sub !== undefined && { sub }) },
         },
       };
     },

@@ -1,11 +1,15 @@
 // Shared by the gate and the verifier without making the gate load the verifier (and jose) with it.
 
-/** A request refused by authentication or authorization; `challenge` is its WWW-Authenticate header. */
+/**
+ * A request refused by authentication or authorization; `challenge` is its WWW-Authenticate header, and
+ * `retryAfter` its Retry-After (seconds) when asking again later may succeed.
+ */
 export class AuthRefusal extends Error {
   constructor(
     readonly status: number,
     message: string,
     readonly challenge?: string,
+    readonly retryAfter?: number,
   ) {
     super(message);
   }

@@ -15,19 +15,28 @@ export interface OAuthSettings {
 
 const loopback = (url: URL) => ['localhost', '[::1]'].includes(url.hostname) || /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
 
-/** An https URL, or http on loopback (for development and tests); never with credentials or a fragment. */
-function secureUrl(name: string, value: string): URL {
+/**
+ * What keeps `value` from being an https URL, or http on loopback (for development and tests), without
+ * credentials or a fragment; undefined when it is one.
+ */
+export function insecureUrl(value: string): string | undefined {
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new ConfigError(`${name} must be a URL (got "${value}")`);
+    return `must be a URL (got "${value}")`;
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback(url))) {
-    throw new ConfigError(`${name} must be an https URL, or http on a loopback address (got "${value}")`);
+    return `must be an https URL, or http on a loopback address (got "${value}")`;
   }
-  if (url.username || url.password || url.hash) throw new ConfigError(`${name} must not carry credentials or a #fragment`);
-  return url;
+  if (url.username || url.password || url.hash) return 'must not carry credentials or a #fragment';
+  return undefined;
+}
+
+function secureUrl(name: string, value: string): URL {
+  const problem = insecureUrl(value);
+  if (problem) throw new ConfigError(`${name} ${problem}`);
+  return new URL(value);
 }
 
 /**

@@ -3,6 +3,8 @@ import { newChangeId, type Journal, type JournalEntry } from './journal.js';
 
 /** Who asked for a change, when an authenticated caller is known (HTTP mode behind an authorization server). */
 export interface Caller {
+  /** The issuer of the caller's token: `sub` is unique only within it. */
+  iss?: string;
   sub?: string;
   client_id?: string;
 }

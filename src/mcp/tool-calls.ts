@@ -77,8 +77,10 @@ async function notifyApplied(
 /** The authenticated caller, as an authorization layer in front of the HTTP mode describes it. */
 function callerOf(authInfo: AuthInfo | undefined): Caller | undefined {
   if (!authInfo) return undefined;
-  const sub = typeof authInfo.extra?.sub === 'string' ? authInfo.extra.sub : undefined;
-  const caller = { ...(sub ? { sub } : {}), ...(authInfo.clientId ? { client_id: authInfo.clientId } : {}) };
+  const text = (value: unknown) => (typeof value === 'string' && value ? value : undefined);
+  const iss = text(authInfo.extra?.iss);
+  const sub = text(authInfo.extra?.sub);
+  const caller = { ...(iss && { iss }), ...(sub && { sub }), ...(authInfo.clientId && { client_id: authInfo.clientId }) };
   return Object.keys(caller).length > 0 ? caller : undefined;
 }
 

@@ -251,6 +251,7 @@ export async function startHttpServer(options: HttpOptions): Promise<HttpServer>
         if (error instanceof ClientGone) return;
         if (res.headersSent) return void res.destroy();
         if (error instanceof AuthRefusal && error.challenge) res.setHeader('www-authenticate', error.challenge);
+        if (error instanceof AuthRefusal && error.retryAfter !== undefined) res.setHeader('retry-after', String(error.retryAfter));
         if (error instanceof HttpRefusal || error instanceof AuthRefusal) return jsonRpcError(res, error.status, error.message);
         const message = `Internal error: ${error instanceof Error ? error.message : String(error)}`;
         log(message);
