@@ -40,6 +40,9 @@ export type Config = TransportSettings &
     | { mode: 'per-request'; baseUrl: string; notes: string[] }
   );
 
+/** localhost, 127.0.0.0/8 and ::1, bracketed or not: the addresses only this machine reaches. */
+export const isLoopbackHost = (host: string) => ['localhost', '::1', '[::1]'].includes(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
+
 /**
  * A variable's value, or undefined when it is not set. Empty counts as unset: a client configuration with an
  * optional field left blank (the Claude Desktop extension's) passes "". So does a value that is still a

@@ -1,4 +1,4 @@
-import { ConfigError } from '../config.js';
+import { ConfigError, isLoopbackHost, setting } from '../config.js';
 import { keepSecret } from '../secrets.js';
 
 /** What a token must grant: reading groups, or changing them too. */
@@ -13,8 +13,6 @@ export interface OAuthSettings {
   introspection?: { url: string; clientId: string; clientSecret: string };
 }
 
-const loopback = (url: URL) => ['localhost', '[::1]'].includes(url.hostname) || /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
-
 /**
  * What keeps `value` from being an https URL, or http on loopback (for development and tests), without
  * credentials or a fragment; undefined when it is one.
@@ -26,7 +24,7 @@ export function insecureUrl(value: string): string | undefined {
   } catch {
     return `must be a URL (got "${value}")`;
   }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback(url))) {
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
     return `must be an https URL, or http on a loopback address (got "${value}")`;
   }
   if (url.username || url.password || url.hash) return 'must not carry credentials or a #fragment';
@@ -44,19 +42,19 @@ function secureUrl(name: string, value: string): URL {
  * registered for redaction as soon as they are read, and no error names one.
  */
 export function loadOAuthSettings(env: NodeJS.ProcessEnv = process.env): OAuthSettings | undefined {
-  const issuers = (env.MCP_OAUTH_ISSUER ?? '').split(',').map((issuer) => issuer.trim()).filter(Boolean);
-  const introspectionUrl = env.MCP_OAUTH_INTROSPECTION_URL?.trim();
-  const clientId = env.MCP_OAUTH_CLIENT_ID?.trim();
-  const clientSecret = env.MCP_OAUTH_CLIENT_SECRET?.trim();
+  const issuers = (setting(env, 'MCP_OAUTH_ISSUER') ?? '').split(',').map((issuer) => issuer.trim()).filter(Boolean);
+  const introspectionUrl = setting(env, 'MCP_OAUTH_INTROSPECTION_URL');
+  const clientId = setting(env, 'MCP_OAUTH_CLIENT_ID');
+  const clientSecret = setting(env, 'MCP_OAUTH_CLIENT_SECRET');
   if (clientSecret) keepSecret(clientSecret);
   if (issuers.length === 0) {
-    const stray = ['MCP_PUBLIC_URL', 'MCP_OAUTH_INTROSPECTION_URL', 'MCP_OAUTH_CLIENT_ID', 'MCP_OAUTH_CLIENT_SECRET'].filter((name) => env[name]?.trim());
+    const stray = ['MCP_PUBLIC_URL', 'MCP_OAUTH_INTROSPECTION_URL', 'MCP_OAUTH_CLIENT_ID', 'MCP_OAUTH_CLIENT_SECRET'].filter((name) => setting(env, name));
     if (stray.length > 0) throw new ConfigError(`${stray.join(', ')} ${stray.length === 1 ? 'is' : 'are'} set but MCP_OAUTH_ISSUER is not: name the authorization server`);
     return undefined;
   }
   // An issuer identifier is compared with the `iss` of tokens and metadata exactly as written.
   for (const issuer of issuers) secureUrl('MCP_OAUTH_ISSUER', issuer);
-  const publicUrl = env.MCP_PUBLIC_URL?.trim();
+  const publicUrl = setting(env, 'MCP_PUBLIC_URL');
   if (!publicUrl) throw new ConfigError('MCP_PUBLIC_URL must be set with MCP_OAUTH_ISSUER: the public URL of /mcp, which tokens must be issued for');
   const resource = secureUrl('MCP_PUBLIC_URL', publicUrl);
   if (resource.search) throw new ConfigError('MCP_PUBLIC_URL must not have a query string');

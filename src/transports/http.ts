@@ -9,12 +9,14 @@ import { loadOAuthSettings, type OAuthSettings } from '../auth/settings.js';
 import { openBackend, perRequestClients } from '../backend.js';
 import {
   ConfigError,
+  isLoopbackHost,
   loadConfig,
   loadFileSettings,
   loadJournalSettings,
   loadMaxBodyBytes,
   loadNumberSettings,
   loadToolSelection,
+  setting,
   whole,
   type ToolFlags,
 } from '../config.js';
@@ -46,9 +48,6 @@ export interface HttpSettings {
   maxConnections: number;
 }
 
-/** localhost, 127.0.0.0/8 and ::1, bracketed or not. */
-export const isLoopbackHost = (host: string) => ['localhost', '::1', '[::1]'].includes(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
-
 /** A token anyone on the network may try to guess must be too long to guess. */
 const MIN_PUBLIC_TOKEN_LENGTH = 32;
 
@@ -59,7 +58,7 @@ const MIN_PUBLIC_TOKEN_LENGTH = 32;
 export function loadHttpSettings(flags: { host?: string; port?: number }, env: NodeJS.ProcessEnv = process.env): HttpSettings {
   // An IPv6 address may come bracketed as in a URL; listen() wants it bare.
   const host = (flags.host ?? '127.0.0.1').replace(/^\[(.*)\]$/, '$1');
-  const authToken = env.MCP_AUTH_TOKEN?.trim() || undefined;
+  const authToken = setting(env, 'MCP_AUTH_TOKEN');
   const oauth = loadOAuthSettings(env);
   if (!isLoopbackHost(host)) {
     if (!authToken && !oauth) {
@@ -80,7 +79,7 @@ export function loadHttpSettings(flags: { host?: string; port?: number }, env: N
     throw new ConfigError(`MCP_HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must not be more than MCP_REQUEST_TIMEOUT_MS (${requestTimeoutMs})`);
   }
   // Host names are case-insensitive; the Host header is compared in lower case.
-  const allowedHosts = (env.MCP_ALLOWED_HOSTS ?? '').split(',').map((name) => name.trim().toLowerCase()).filter(Boolean);
+  const allowedHosts = (setting(env, 'MCP_ALLOWED_HOSTS') ?? '').split(',').map((name) => name.trim().toLowerCase()).filter(Boolean);
   // The public URL's host is where clients reach this server, so it needs no second mention.
   if (oauth) allowedHosts.push(new URL(oauth.resource).host);
   return {
